@@ -1,0 +1,130 @@
+"""Why a visit is unallocated, in words a coordinator understands.
+
+Reasons are computed after the solve, from the problem alone, by trying the most specific
+explanation first: no carers at all, a skill nobody has, too few qualified carers for a double-up,
+a window outside every qualified carer's shift, a visit longer than anyone may work, a client
+nobody can reach in time. Only when none of these holds is the visit reported as squeezed out
+by other work ("all qualified carers are busy at that time").
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from rounds.matrix import TravelMatrices, carer_place_keys
+from rounds.models import Carer, Problem, Shift, Visit
+from rounds.plan import ReasonCode
+
+__all__ = ["explain", "window_text"]
+
+
+def _hm(t: datetime) -> str:
+    return t.strftime("%H:%M")
+
+
+def window_text(visit: Visit) -> str:
+    """The visit's start window as ``"07:00–07:30"`` (with the date when it spans days)."""
+    a, b = visit.earliest_start, visit.latest_start
+    if a.date() == b.date():
+        return f"{a:%a %d %b} {_hm(a)}–{_hm(b)}"
+    return f"{a:%a %d %b %H:%M}–{b:%a %d %b %H:%M}"
+
+
+def _quote(skills: list[str]) -> str:
+    return ", ".join(repr(s) for s in skills)
+
+
+def _fits_shift(visit: Visit, shift: Shift, before: timedelta, after: timedelta) -> bool:
+    start = max(visit.earliest_start, shift.start + before)
+    return start <= visit.latest_start and (
+        start + timedelta(minutes=visit.duration_min) + after <= shift.end
+    )
+
+
+def _reaches(
+    problem: Problem, carer: Carer, visit: Visit, client_id: str, matrices: TravelMatrices
+) -> bool:
+    """Whether ``carer`` can leave home, do ``visit`` and get back within a shift."""
+    origin, destination = carer_place_keys(problem, carer.id)
+    to_min, _ = matrices.leg(carer.travel_mode, origin, client_id)
+    back_min, _ = matrices.leg(carer.travel_mode, client_id, destination)
+    working = to_min + visit.duration_min + back_min
+    if carer.max_working_min is not None and working > carer.max_working_min:
+        return False
+    before, after = timedelta(minutes=to_min), timedelta(minutes=back_min)
+    return any(_fits_shift(visit, s, before, after) for s in carer.shifts)
+
+
+def explain(problem: Problem, matrices: TravelMatrices, visit_id: str) -> tuple[ReasonCode, str]:
+    """The most specific reason visit ``visit_id`` could not be allocated.
+
+    Returns
+    -------
+    tuple of ReasonCode and str
+        The reason code and one sentence for a coordinator.
+    """
+    visit = problem.visit_by_id[visit_id]
+    package = problem.package_by_visit_id[visit_id]
+    need = visit.carers_required
+    window = window_text(visit)
+
+    if not problem.carers:
+        return ReasonCode.NO_CARERS, "there are no carers in the problem"
+
+    qualified = problem.qualified_carers(visit)
+    if not qualified:
+        have = {s for c in problem.carers for s in c.skills}
+        missing = [s for s in visit.skills if s not in have]
+        if missing:
+            word = "skill" if len(missing) == 1 else "skills"
+            return ReasonCode.SKILL_MISSING, f"no carer has {word} {_quote(missing)}"
+        return (
+            ReasonCode.SKILL_MISSING,
+            f"no carer has all of the skills {_quote(list(visit.skills))} together",
+        )
+    if len(qualified) < need:
+        return (
+            ReasonCode.NOT_ENOUGH_CARERS,
+            f"this double-up needs {need} carers with the right skills but only "
+            f"{len(qualified)} ({qualified[0].id}) has them",
+        )
+
+    zero = timedelta(0)
+    in_shift = [c for c in qualified if any(_fits_shift(visit, s, zero, zero) for s in c.shifts)]
+    if len(in_shift) < need:
+        return (
+            ReasonCode.OUTSIDE_SHIFTS,
+            f"window {window} ({visit.duration_min} min) is outside every qualified carer's shift"
+            if not in_shift
+            else f"window {window} fits the shift of only one qualified carer "
+            f"({in_shift[0].id}); a double-up needs {need}",
+        )
+
+    long_enough = [
+        c for c in in_shift if c.max_working_min is None or c.max_working_min >= visit.duration_min
+    ]
+    if len(long_enough) < need:
+        return (
+            ReasonCode.TOO_LONG_FOR_SHIFT,
+            f"the visit lasts {visit.duration_min} min, longer than any qualified carer may "
+            "work in one shift",
+        )
+
+    reachable = [c for c in long_enough if _reaches(problem, c, visit, package.client_id, matrices)]
+    if len(reachable) < need:
+        legs = sorted(
+            (matrices.leg(c.travel_mode, c.id, package.client_id)[0], c.travel_mode)
+            for c in long_enough
+        )
+        nearest = f"; the nearest is {legs[0][0]} min away ({legs[0][1]})" if legs else ""
+        return (
+            ReasonCode.UNREACHABLE_IN_TIME,
+            f"no qualified carer can reach this client within window {window} and get back "
+            f"before their shift ends{nearest}",
+        )
+
+    return (
+        ReasonCode.CARERS_BUSY,
+        f"all {len(reachable)} qualified carers who could do window {window} are busy with "
+        "other visits at that time",
+    )
