@@ -163,10 +163,9 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
         index = manager.NodeToIndex(node_of_task[t])
         time_dim.CumulVar(index).SetRange(task.earliest, max(task.earliest, task.latest))
         allowed = set(task.allowed_vehicles) & all_vehicles
-        if not allowed:
-            routing.VehicleVar(index).SetValues([-1])
-        elif allowed != all_vehicles:
-            routing.SetAllowedVehiclesForIndex(sorted(allowed), index)
+        if allowed != all_vehicles:
+            # -1 stays allowed: an optional task may be left undone.
+            routing.VehicleVar(index).SetValues([-1, *sorted(allowed)])
         routing.AddDisjunction([index], task.penalty)
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(index))
 

@@ -1,0 +1,5 @@
+"""``python -m rounds``."""
+
+from rounds.cli import main
+
+main()
