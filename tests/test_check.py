@@ -207,3 +207,19 @@ def test_kpi_mismatch(solved: tuple[Problem, Plan]) -> None:
     found = check(problem, broken)
     assert [v.code for v in found] == [ViolationCode.KPI_MISMATCH]
     assert "travel_min" in found[0].message
+
+
+def test_over_capacity(solved: tuple[Problem, Plan]) -> None:
+    problem, plan = solved
+    heavy = problem.model_copy(
+        update={
+            "carers": tuple(c.model_copy(update={"capacity": 0}) for c in problem.carers),
+            "packages": tuple(
+                p.model_copy(
+                    update={"visits": tuple(v.model_copy(update={"demand": 1}) for v in p.visits)}
+                )
+                for p in problem.packages
+            ),
+        }
+    )
+    assert ViolationCode.OVER_CAPACITY in codes(heavy, plan)

@@ -193,3 +193,18 @@ def test_seed_gives_a_valid_plan_too(small_problem: Problem) -> None:
     assert plan.solver is not None
     assert plan.solver.seed == 42
     assert check(small_problem, plan) == []
+
+
+def test_capacity_limits_the_demand_of_a_round() -> None:
+    clients = {"A": loc(100), "B": loc(200), "C": loc(300)}
+    visits = {k: visit(f"V-{k}", (8, 0), (12, 0), 10, demand=4) for k in clients}
+    cs, ps = one_visit_packages(clients, visits)
+    small = carer("K1", loc(0), capacity=8)
+    problem = Problem(carers=(small,), clients=cs, packages=ps)
+    plan = solve(problem, time_limit_s=1)
+    assert plan.kpis.visits == 2
+    assert check(problem, plan) == []
+    too_big = carer("K1", loc(0), capacity=3)
+    problem = Problem(carers=(too_big,), clients=cs, packages=ps)
+    plan = solve(problem, time_limit_s=1)
+    assert {u.reason for u in plan.unallocated} == {ReasonCode.OVER_CAPACITY}

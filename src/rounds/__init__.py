@@ -7,6 +7,7 @@ The pipeline is a chain of plain values::
 Start with :func:`rounds.solve` and :func:`rounds.check`.
 """
 
+from rounds import io, report
 from rounds.check import Violation, ViolationCode, check
 from rounds.errors import InputError, RoundsError, RoundsWarning, SolverError
 from rounds.matrix import HaversineSource, MatrixSource, ModeMatrix, TravelMatrices, build_matrices
@@ -61,5 +62,7 @@ __all__ = [
     "__version__",
     "build_matrices",
     "check",
+    "io",
+    "report",
     "solve",
 ]

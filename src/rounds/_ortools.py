@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +44,8 @@ class VehicleSpec:
     """Objective cost per travel minute."""
     span_cost: int = 0
     """Objective cost per minute between leaving the start and reaching the end."""
+    capacity: int | None = None
+    """Most total demand of the vehicle's tasks; no limit when ``None``."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class TaskSpec:
     """Vehicles that may do the task; an empty tuple means none can."""
     penalty: int
     """Objective cost of leaving the task undone."""
+    demand: int = 0
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,19 @@ _STATUS = {
 def _horizon(data: RoutingInput) -> int:
     ends = [v.latest_end for v in data.vehicles] + [t.latest + t.service for t in data.tasks]
     return max([1, *ends]) + 1
+
+
+def _search_parameters(time_limit_s: float) -> Any:
+    """Search strategy: cheapest insertion, then guided local search until the time limit."""
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = (
+        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    )
+    params.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
+    params.time_limit.FromMilliseconds(int(time_limit_s * 1000))
+    return params
 
 
 def solve_routing(data: RoutingInput) -> RoutingResult:
@@ -158,6 +175,19 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
             time_dim.SetSpanCostCoefficientForVehicle(spec.span_cost, v)
         routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
 
+    if any(t.demand for t in data.tasks):
+        demand = np.zeros(n_nodes, dtype=np.int64)
+        for n, t in enumerate(task_of_node):
+            demand[n] = data.tasks[t].demand
+        unlimited = int(demand.sum())
+        routing.AddDimensionWithVehicleCapacity(
+            routing.RegisterUnaryTransitVector(demand.tolist()),
+            0,
+            [unlimited if v.capacity is None else v.capacity for v in data.vehicles],
+            True,
+            "load",
+        )
+
     all_vehicles = set(range(n_vehicles))
     for t, task in enumerate(data.tasks):
         index = manager.NodeToIndex(node_of_task[t])
@@ -176,15 +206,8 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
         # Different vehicles when active (ordered to break symmetry); both -1 when inactive.
         solver.Add(routing.VehicleVar(ia) < routing.VehicleVar(ib) + 1 - routing.ActiveVar(ia))
 
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = (
-        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    )
-    params.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    )
     remaining = max(0.05, data.time_limit_s - (time.perf_counter() - started))
-    params.time_limit.FromMilliseconds(int(remaining * 1000))
+    params = _search_parameters(remaining)
 
     solution = routing.SolveWithParameters(params)
     if solution is None:

@@ -45,6 +45,8 @@ class ViolationCode(StrEnum):
     """A round starts before or ends after its shift."""
     WORKING_TIME_EXCEEDED = "working_time_exceeded"
     """A round has more paid minutes than the carer may work in one shift."""
+    OVER_CAPACITY = "over_capacity"
+    """A round's visits demand more than the carer's capacity."""
     OVERLAP = "overlap"
     """The carer cannot be there in time: a stop begins before the previous one ends plus
     travel, or two rounds of one carer overlap."""
@@ -208,6 +210,19 @@ def _round(problem: Problem, matrices: TravelMatrices, rnd: Round) -> Iterator[V
             code=ViolationCode.WORKING_TIME_EXCEEDED,
             message=f"carer {who!r} is paid {paid:g} min in this round, more than their "
             f"{carer.max_working_min} min limit",
+            carer_id=who,
+        )
+
+    load = sum(
+        problem.visit_by_id[s.visit_id].demand
+        for s in rnd.stops
+        if s.visit_id in problem.visit_by_id
+    )
+    if carer.capacity is not None and load > carer.capacity:
+        yield Violation(
+            code=ViolationCode.OVER_CAPACITY,
+            message=f"carer {who!r}: the round's visits demand {load}, more than the capacity "
+            f"of {carer.capacity}",
             carer_id=who,
         )
 

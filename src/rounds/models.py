@@ -19,10 +19,10 @@ import itertools
 import math
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from functools import cached_property
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -124,6 +124,13 @@ class Visit(_Input):
         description="Skills every carer on this visit must have, e.g. 'hoist', 'medication'.",
         examples=[["medication"]],
     )
+    demand: int = Field(
+        default=0,
+        ge=0,
+        le=10**6,
+        description="Units of a round's capacity the visit uses (a load, as in vehicle routing "
+        "with time windows); 0 for ordinary care visits.",
+    )
     priority: int = Field(
         default=1,
         ge=1,
@@ -169,6 +176,12 @@ class Carer(_Input):
     )
     hourly_cost: float = Field(
         default=0.0, ge=0.0, le=10_000.0, description="Cost of one paid hour, in £."
+    )
+    capacity: int | None = Field(
+        default=None,
+        ge=0,
+        le=10**9,
+        description="Most demand one round may carry (see Visit.demand); no limit when omitted.",
     )
 
     @property
@@ -264,6 +277,13 @@ class Problem(_Input):
             warnings.warn(message, RoundsWarning, stacklevel=2)
         return self
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """Copy the problem; look-up tables are rebuilt for the copy (nothing is revalidated)."""
+        copy = super().model_copy(update=update, deep=deep)
+        for name in _LOOKUPS:
+            copy.__dict__.pop(name, None)
+        return copy
+
     # -- look-ups -------------------------------------------------------------------------------
     @cached_property
     def client_by_id(self) -> dict[str, Client]:
@@ -295,6 +315,9 @@ class Problem(_Input):
         """Carers who have every skill the visit needs."""
         need = set(visit.skills)
         return [c for c in self.carers if need <= set(c.skills)]
+
+
+_LOOKUPS = ("client_by_id", "carer_by_id", "package_by_visit_id", "visit_by_id")
 
 
 # -- cross-object rules ---------------------------------------------------------------------------

@@ -44,6 +44,8 @@ class ReasonCode(StrEnum):
     """The visit's window does not fit inside any qualified carer's shift."""
     TOO_LONG_FOR_SHIFT = "too_long_for_shift"
     """The visit is longer than any qualified carer may work in one shift."""
+    OVER_CAPACITY = "over_capacity"
+    """The visit's demand exceeds every qualified carer's capacity."""
     UNREACHABLE_IN_TIME = "unreachable_in_time"
     """No qualified carer can travel there and back within a shift and the window."""
     NOT_ON_NETWORK = "not_on_network"

@@ -110,6 +110,14 @@ def explain(problem: Problem, matrices: TravelMatrices, visit_id: str) -> tuple[
             "work in one shift",
         )
 
+    roomy = [c for c in long_enough if c.capacity is None or c.capacity >= visit.demand]
+    if len(roomy) < need:
+        return (
+            ReasonCode.OVER_CAPACITY,
+            f"the visit's demand of {visit.demand} is more than any qualified carer's capacity",
+        )
+    long_enough = roomy
+
     reachable = [c for c in long_enough if _reaches(problem, c, visit, package.client_id, matrices)]
     if len(reachable) < need:
         legs = sorted(

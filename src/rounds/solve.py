@@ -105,6 +105,7 @@ def _routing_input(
                     fixed_cost=weights.round_fixed,
                     travel_cost=weights.travel_per_min,
                     span_cost=weights.paid_per_min,
+                    capacity=carer.capacity,
                 )
             )
 
@@ -124,6 +125,7 @@ def _routing_input(
                     latest=clock.minutes(visit.latest_start, up=False),
                     allowed_vehicles=allowed,
                     penalty=weights.unallocated * visit.priority,
+                    demand=visit.demand,
                 )
             )
         if visit.carers_required == 2:
