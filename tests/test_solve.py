@@ -208,3 +208,33 @@ def test_capacity_limits_the_demand_of_a_round() -> None:
     problem = Problem(carers=(too_big,), clients=cs, packages=ps)
     plan = solve(problem, time_limit_s=1)
     assert {u.reason for u in plan.unallocated} == {ReasonCode.OVER_CAPACITY}
+
+
+def test_unplaced_address_is_unallocated_with_that_reason() -> None:
+    import numpy as np
+
+    from rounds.matrix import HaversineSource, ModeMatrix
+
+    class DropsA:
+        """A source that cannot place the first client (as a network source might)."""
+
+        name = "test network"
+
+        def matrix(self, locations, mode):  # type: ignore[no-untyped-def]
+            m = HaversineSource(1.3, {"walk": 4.8}).matrix(locations, mode)
+            return ModeMatrix(
+                m.durations_s,
+                m.distances_m,
+                unplaced=frozenset({0}),
+                snap_m=np.zeros(len(locations)),
+            )
+
+    clients = {"A": loc(100), "B": loc(200)}
+    cs, ps = one_visit_packages(clients, {k: visit(f"V-{k}", (8, 0), (12, 0)) for k in clients})
+    problem = Problem(carers=(carer("K1", loc(0)),), clients=cs, packages=ps)
+    plan = solve(problem, time_limit_s=1, source=DropsA())
+    assert [s.visit_id for r in plan.rounds for s in r.stops] == ["V-B"]
+    (out,) = plan.unallocated
+    assert out.reason == ReasonCode.NOT_ON_NETWORK
+    assert "could not be placed on the street network" in out.message
+    assert check(problem, plan, source=DropsA()) == []

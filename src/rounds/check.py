@@ -50,6 +50,8 @@ class ViolationCode(StrEnum):
     OVERLAP = "overlap"
     """The carer cannot be there in time: a stop begins before the previous one ends plus
     travel, or two rounds of one carer overlap."""
+    NOT_ON_NETWORK = "not_on_network"
+    """A carer is routed to or from a place their travel mode's network could not place."""
     TIME_MISMATCH = "time_mismatch"
     """A stop's own times disagree: end is not start + duration, wait is not start - arrival,
     or arrival is not previous departure + travel."""
@@ -320,6 +322,14 @@ def _stop(
     client = package.client_id
     if carer.travel_mode not in matrices.by_mode or client not in matrices.places.index:
         return
+    if not matrices.is_placed(carer.travel_mode, client):
+        yield Violation(
+            code=ViolationCode.NOT_ON_NETWORK,
+            message=f"visit {vid!r}: the client's address is not on the {carer.travel_mode} "
+            "network, so no travel time to it is known",
+            carer_id=who,
+            visit_id=vid,
+        )
     travel_min, travel_m = matrices.leg(carer.travel_mode, here, client)
     if (stop.travel_min, stop.travel_m) != (travel_min, travel_m):
         yield Violation(

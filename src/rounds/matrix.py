@@ -95,10 +95,19 @@ def carer_place_keys(problem: Problem, carer_id: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class ModeMatrix:
-    """Travel among places for one mode: ``durations_s[i, j]`` and ``distances_m[i, j]``."""
+    """Travel among places for one mode: ``durations_s[i, j]`` and ``distances_m[i, j]``.
+
+    A source that cannot place some locations (an address too far from any street, say) lists
+    their indices in ``unplaced``: their rows and columns are meaningless, the solver never
+    routes a carer of this mode to or from them, and such visits come back unallocated with
+    reason :attr:`rounds.plan.ReasonCode.NOT_ON_NETWORK`. ``snap_m`` optionally records how
+    far each location was moved to reach the network.
+    """
 
     durations_s: FloatArray
     distances_m: FloatArray
+    unplaced: frozenset[int] = frozenset()
+    snap_m: FloatArray | None = None
 
     def __post_init__(self) -> None:
         d, m = self.durations_s, self.distances_m
@@ -186,6 +195,10 @@ class TravelMatrices:
     places: Places
     by_mode: Mapping[TravelMode, ModeMatrix]
     source: str
+
+    def is_placed(self, mode: TravelMode, place: str) -> bool:
+        """Whether ``place`` is on the network of ``mode`` (always true for crow-fly)."""
+        return self.places.index[place] not in self.by_mode[mode].unplaced
 
     def leg(self, mode: TravelMode, origin: str, destination: str) -> tuple[int, int]:
         """Planned ``(minutes, metres)`` from place ``origin`` to place ``destination``."""

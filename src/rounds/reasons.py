@@ -89,6 +89,19 @@ def explain(problem: Problem, matrices: TravelMatrices, visit_id: str) -> tuple[
             f"{len(qualified)} ({qualified[0].id}) has them",
         )
 
+    on_network = [c for c in qualified if matrices.is_placed(c.travel_mode, package.client_id)]
+    if len(on_network) < need:
+        return (
+            ReasonCode.NOT_ON_NETWORK,
+            "the address could not be placed on the street network of "
+            + " or ".join(sorted({c.travel_mode for c in qualified})),
+        )
+    qualified = [
+        c
+        for c in on_network
+        if all(matrices.is_placed(c.travel_mode, k) for k in carer_place_keys(problem, c.id))
+    ]
+
     zero = timedelta(0)
     in_shift = [c for c in qualified if any(_fits_shift(visit, s, zero, zero) for s in c.shifts)]
     if len(in_shift) < need:

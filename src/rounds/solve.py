@@ -112,8 +112,17 @@ def _routing_input(
     tasks: list[_Task] = []
     task_specs: list[TaskSpec] = []
     synchronised: list[tuple[int, int]] = []
+
+    def placed(carer: Carer, *keys: str) -> bool:
+        return all(matrices.is_placed(carer.travel_mode, k) for k in keys)
+
     for package, visit in problem.visits():
-        allowed = tuple(v for c in problem.qualified_carers(visit) for v in vehicles_of[c.id])
+        allowed = tuple(
+            v
+            for c in problem.qualified_carers(visit)
+            if placed(c, package.client_id, *carer_place_keys(problem, c.id))
+            for v in vehicles_of[c.id]
+        )
         first = len(tasks)
         for _ in range(visit.carers_required):
             tasks.append(_Task(visit.id, package.client_id, package.id))
