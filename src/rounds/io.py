@@ -33,13 +33,25 @@ MAX_INPUT_BYTES = 200 * 1024 * 1024
 
 
 def _where(loc: tuple[int | str, ...]) -> str:
+    if len(loc) >= 2 and loc[-1] == "[key]":  # a bad key of a mapping, e.g. speeds_kmh
+        return f"{_where(loc[:-2])} key {loc[-2]!r}"
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
+def _is_echo(item: Any, others: list[Any]) -> bool:
+    """Whether ``item`` only repeats another error: a list too short because an item failed."""
+    loc = tuple(item["loc"])
+    return item["type"] == "too_short" and any(
+        len(o["loc"]) > len(loc) and tuple(o["loc"][: len(loc)]) == loc for o in others
+    )
+
+
 def _short(value: Any) -> str:
+    if isinstance(value, bytes):  # a whole file that is not JSON: show it as text
+        value = value.decode("utf-8", errors="replace")
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -52,15 +64,26 @@ def format_validation_error(error: ValidationError) -> str:
     ``packages[0].visits[1].duration_min: Input should be greater than or equal to 1 (got 0)``
     """
     lines: list[str] = []
-    for item in error.errors(include_url=False):
+    items = error.errors(include_url=False)
+    for item in items:
+        if _is_echo(item, items):
+            continue
         where = _where(tuple(item["loc"]))
         kind, message = item["type"], item["msg"]
         if kind == "extra_forbidden":
             lines.append(f"{where}: unknown key {where.rsplit('.', 1)[-1]!r} (misspelt?)")
         elif kind == "missing":
             lines.append(f"{where}: required key is missing")
-        elif kind == "value_error" and not where:
-            lines.append(message.removeprefix("Value error, "))
+        elif kind == "value_error":
+            # Our own validators already name the field and the value.
+            message = message.removeprefix("Value error, ")
+            parent, _, last = where.rpartition(".")
+            if not where:
+                lines.append(message)
+            elif message.startswith(last):
+                lines.append(f"{parent}.{message}" if parent else message)
+            else:
+                lines.append(f"{where}: {message}")
         else:
             lines.append(f"{where or 'input'}: {message} (got {_short(item.get('input'))})")
     return "\n".join(lines)
