@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from rounds import Carer, Client, Location, Package, Problem, Shift, Visit
+
+# Hypothesis profiles: the default run stays fast; HYPOTHESIS_PROFILE=stress (``nox -s stress``)
+# runs every property test with at least 10,000 examples.
+settings.register_profile(
+    "stress",
+    max_examples=10_000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 DAY = datetime(2025, 3, 10)
 LAT0, LON0 = 51.54, -0.19
