@@ -369,11 +369,6 @@ def one_visit(earliest: datetime, latest: datetime) -> Problem:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="solve rounds a window opening up and its closing down to whole minutes; a window "
-    "holding no whole minute (08:00:30-08:00:50) then starts at 08:01, after it closes",
-)
 def test_window_without_a_whole_minute_is_not_planned_late() -> None:
     problem = one_visit(DAY.replace(hour=8, second=30), DAY.replace(hour=8, second=50))
     plan = solve(problem, time_limit_s=0.1)

@@ -197,7 +197,7 @@ def test_seed_gives_a_valid_plan_too(small_problem: Problem) -> None:
 
 def test_capacity_limits_the_demand_of_a_round() -> None:
     clients = {"A": loc(100), "B": loc(200), "C": loc(300)}
-    visits = {k: visit(f"V-{k}", (8, 0), (12, 0), 10, demand=4) for k in clients}
+    visits = {k: visit(f"V-{k}", (8, 0), (12, 0), 30, demand=4) for k in clients}
     cs, ps = one_visit_packages(clients, visits)
     small = carer("K1", loc(0), capacity=8)
     problem = Problem(carers=(small,), clients=cs, packages=ps)

@@ -12,6 +12,7 @@ from rounds.check import Violation, ViolationCode, check
 from rounds.errors import InputError, RoundsError, RoundsWarning, SolverError
 from rounds.matrix import HaversineSource, MatrixSource, ModeMatrix, TravelMatrices, build_matrices
 from rounds.models import (
+    Break,
     Carer,
     Client,
     GivenMatrix,
@@ -23,13 +24,25 @@ from rounds.models import (
     TravelMode,
     TravelSettings,
     Visit,
+    WorkingRules,
 )
-from rounds.plan import Kpis, Plan, PlanKpis, ReasonCode, Round, SolveInfo, Stop, UnallocatedVisit
+from rounds.plan import (
+    Kpis,
+    Plan,
+    PlanKpis,
+    ReasonCode,
+    Round,
+    SolveInfo,
+    Stop,
+    TakenBreak,
+    UnallocatedVisit,
+)
 from rounds.solve import solve
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Break",
     "Carer",
     "Client",
     "GivenMatrix",
@@ -52,6 +65,7 @@ __all__ = [
     "SolveInfo",
     "SolverError",
     "Stop",
+    "TakenBreak",
     "TravelMatrices",
     "TravelMode",
     "TravelSettings",
@@ -59,6 +73,7 @@ __all__ = [
     "Violation",
     "ViolationCode",
     "Visit",
+    "WorkingRules",
     "__version__",
     "build_matrices",
     "check",

@@ -23,7 +23,17 @@ import numpy as np
 import numpy.typing as npt
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-__all__ = ["RoutingInput", "RoutingResult", "TaskSpec", "VehicleSpec", "solve_routing"]
+__all__ = [
+    "BreakSpec",
+    "GapSpec",
+    "GroupLimit",
+    "RoutingInput",
+    "RoutingResult",
+    "SyncSpec",
+    "TaskSpec",
+    "VehicleSpec",
+    "solve_routing",
+]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -46,6 +56,59 @@ class VehicleSpec:
     """Objective cost per minute between leaving the start and reaching the end."""
     capacity: int | None = None
     """Most total demand of the vehicle's tasks; no limit when ``None``."""
+    max_leg: int | None = None
+    """Longest single travel leg, minutes."""
+    max_travel: int | None = None
+    """Most travel minutes in the route."""
+    breaks: tuple[BreakSpec, ...] = ()
+    """Breaks to take between tasks when the vehicle is used."""
+    soft_max_span: int | None = None
+    """Span above which each extra minute costs quadratically (workload balance)."""
+    soft_max_span_cost: int = 0
+
+
+@dataclass(frozen=True)
+class BreakSpec:
+    """A break: it starts within ``[earliest, latest]`` and lasts ``duration`` minutes."""
+
+    earliest: int
+    latest: int
+    duration: int
+
+
+@dataclass(frozen=True)
+class SyncSpec:
+    """Two tasks done together by two different vehicles, at most ``tolerance`` minutes apart.
+
+    Both are done or neither is.
+    """
+
+    first: int
+    second: int
+    tolerance: int = 0
+    interchangeable: bool = True
+    """The two tasks allow the same vehicles, so their order may be fixed to break symmetry."""
+
+
+@dataclass(frozen=True)
+class GapSpec:
+    """When both tasks are done: ``min_gap <= start(after) - start(before) <= max_gap``."""
+
+    before: int
+    after: int
+    min_gap: int
+    max_gap: int | None = None
+
+
+@dataclass(frozen=True)
+class GroupLimit:
+    """A cap across several vehicles (one carer's shifts on a day or in a week)."""
+
+    vehicles: tuple[int, ...]
+    max_total_span: int | None = None
+    """Most span (minutes) summed over the vehicles, plus any unpaid break minutes."""
+    max_used: int | None = None
+    """Most of the vehicles that may be used."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +124,12 @@ class TaskSpec:
     penalty: int
     """Objective cost of leaving the task undone."""
     demand: int = 0
+    soft_earliest: int | None = None
+    """Start of the preferred window: each minute earlier costs ``early_cost``."""
+    soft_latest: int | None = None
+    """End of the preferred window: each minute later costs ``late_cost``."""
+    early_cost: int = 0
+    late_cost: int = 0
 
 
 @dataclass(frozen=True)
@@ -71,9 +140,13 @@ class RoutingInput:
     """Per travel mode, a place x place matrix of whole travel minutes."""
     vehicles: Sequence[VehicleSpec]
     tasks: Sequence[TaskSpec]
-    synchronised: Sequence[tuple[int, int]] = ()
-    """Pairs of task indices that are done together: same start, different vehicles, both
-    or neither."""
+    synchronised: Sequence[SyncSpec] = ()
+    gaps: Sequence[GapSpec] = ()
+    groups: Sequence[GroupLimit] = ()
+    assignment_cost: IntArray | None = None
+    """Optional tasks x vehicles matrix: extra cost when a vehicle does a task."""
+    max_idle: int | None = None
+    """Most minutes of waiting after a task before the next one (breaks excluded)."""
     time_limit_s: float = 10.0
     seed: int = 0
 
@@ -88,6 +161,8 @@ class RoutingResult:
     vehicle_end: tuple[int, ...]
     status: str
     objective: int | None
+    break_starts: tuple[tuple[int, ...], ...] = ()
+    """Per vehicle, the start minute of each of its breaks (in BreakSpec order)."""
 
 
 _STATUS = {
@@ -112,6 +187,139 @@ def _search_parameters(time_limit_s: float) -> Any:
     )
     params.time_limit.FromMilliseconds(int(time_limit_s * 1000))
     return params
+
+
+def _add_arc_costs(
+    data: RoutingInput,
+    routing: Any,
+    node_travel: list[IntArray],
+    task_of_node: list[int],
+    n_nodes: int,
+) -> None:
+    """Arc costs: travel minutes x the vehicle's cost, plus the cost of its destination task.
+
+    The second part carries vehicle-dependent task costs, e.g. a carer the client does not know.
+    """
+    extra = np.zeros((len(data.vehicles), n_nodes), dtype=np.int64)
+    if data.assignment_cost is not None:
+        cost = np.asarray(data.assignment_cost, dtype=np.int64)
+        extra[:, : len(task_of_node)] = cost[task_of_node, :].T
+    registered: dict[tuple[int, int, bytes], int] = {}
+    for v, spec in enumerate(data.vehicles):
+        key = (spec.mode, spec.travel_cost, extra[v].tobytes())
+        if key not in registered:
+            matrix = node_travel[spec.mode] * spec.travel_cost + extra[v][None, :]
+            registered[key] = routing.RegisterTransitMatrix(matrix.tolist())
+        routing.SetArcCostEvaluatorOfVehicle(registered[key], v)
+        if spec.fixed_cost:
+            routing.SetFixedCostOfVehicle(spec.fixed_cost, v)
+
+
+def _add_time(
+    data: RoutingInput,
+    routing: Any,
+    manager: Any,
+    node_travel: list[IntArray],
+    service: IntArray,
+) -> Any:
+    """The "time" dimension: transit = service at the origin + travel; slack = waiting."""
+    transit_ids = [
+        routing.RegisterTransitMatrix((t + service[:, None]).tolist()) for t in node_travel
+    ]
+    horizon = _horizon(data)
+    routing.AddDimensionWithVehicleTransits(
+        [transit_ids[spec.mode] for spec in data.vehicles], horizon, horizon, False, "time"
+    )
+    time_dim = routing.GetDimensionOrDie("time")
+    for v, spec in enumerate(data.vehicles):
+        lo, hi = spec.earliest_start, max(spec.earliest_start, spec.latest_end)
+        time_dim.CumulVar(routing.Start(v)).SetRange(lo, hi)
+        time_dim.CumulVar(routing.End(v)).SetRange(lo, hi)
+        if spec.max_span is not None:
+            time_dim.SetSpanUpperBoundForVehicle(spec.max_span, v)
+        if spec.span_cost:
+            time_dim.SetSpanCostCoefficientForVehicle(spec.span_cost, v)
+        if spec.soft_max_span is not None and spec.soft_max_span_cost:
+            time_dim.SetQuadraticCostSoftSpanUpperBoundForVehicle(
+                pywrapcp.BoundCost(spec.soft_max_span, spec.soft_max_span_cost), v
+            )
+        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
+    return time_dim
+
+
+def _add_travel_limits(
+    data: RoutingInput,
+    routing: Any,
+    node_travel: list[IntArray],
+    starts: list[int],
+    ends: list[int],
+) -> None:
+    """A "travel" dimension (travel minutes only) for longest-leg and total-travel caps."""
+    if all(v.max_leg is None and v.max_travel is None for v in data.vehicles):
+        return
+    horizon = _horizon(data)
+    forbidden = horizon + 1  # more than any vehicle's capacity: the arc cannot be used
+    registered: dict[tuple[int, int | None], int] = {}
+    evaluators = []
+    for spec in data.vehicles:
+        key = (spec.mode, spec.max_leg)
+        if key not in registered:
+            matrix = node_travel[spec.mode].copy()
+            if spec.max_leg is not None:
+                too_long = matrix > spec.max_leg
+                # Going straight from a start to an end (an unused vehicle) is never forbidden.
+                too_long[np.ix_(starts, ends)] = False
+                matrix[too_long] = forbidden
+            registered[key] = routing.RegisterTransitMatrix(matrix.tolist())
+        evaluators.append(registered[key])
+    capacities = [horizon if v.max_travel is None else v.max_travel for v in data.vehicles]
+    routing.AddDimensionWithVehicleTransitAndCapacity(evaluators, 0, capacities, True, "travel")
+
+
+def _add_load(data: RoutingInput, routing: Any, task_of_node: list[int], n_nodes: int) -> None:
+    """A "load" dimension when tasks have demand (capacitated routing)."""
+    if not any(t.demand for t in data.tasks):
+        return
+    demand = np.zeros(n_nodes, dtype=np.int64)
+    for n, t in enumerate(task_of_node):
+        demand[n] = data.tasks[t].demand
+    unlimited = int(demand.sum())
+    routing.AddDimensionWithVehicleCapacity(
+        routing.RegisterUnaryTransitVector(demand.tolist()),
+        0,
+        [unlimited if v.capacity is None else v.capacity for v in data.vehicles],
+        True,
+        "load",
+    )
+
+
+def _add_breaks(
+    data: RoutingInput, routing: Any, manager: Any, time_dim: Any, service: IntArray
+) -> list[list[Any]]:
+    """Break intervals per vehicle, inside the route when the vehicle is used."""
+    solver = routing.solver()
+    if not any(v.breaks for v in data.vehicles):
+        return [[] for _ in data.vehicles]
+    visit_transits = [
+        int(service[manager.IndexToNode(i)]) if not routing.IsEnd(i) else 0
+        for i in range(routing.Size())
+    ]
+    big = 2 * _horizon(data)
+    out: list[list[Any]] = []
+    for v, spec in enumerate(data.vehicles):
+        intervals = [
+            solver.FixedDurationIntervalVar(b.earliest, b.latest, b.duration, False, f"b{v}.{k}")
+            for k, b in enumerate(spec.breaks)
+        ]
+        if intervals:
+            time_dim.SetBreakIntervalsOfVehicle(intervals, v, visit_transits)
+            idle = 1 - routing.ActiveVehicleVar(v)
+            for interval in intervals:
+                solver.Add(interval.StartExpr() + big * idle >= time_dim.CumulVar(routing.Start(v)))
+                solver.Add(interval.EndExpr() <= time_dim.CumulVar(routing.End(v)) + big * idle)
+                routing.AddIntervalToAssignment(interval)
+        out.append(intervals)
+    return out
 
 
 def solve_routing(data: RoutingInput) -> RoutingResult:
@@ -144,67 +352,76 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
     routing = pywrapcp.RoutingModel(manager)
     solver = routing.solver()
 
-    # Transit and cost matrices, registered once per travel mode (and cost class).
     node_travel = [np.asarray(m)[np.ix_(place, place)] for m in data.travel_min]
-    transit_ids = [
-        routing.RegisterTransitMatrix((t + service[:, None]).tolist()) for t in node_travel
-    ]
-    cost_ids: dict[tuple[int, int], int] = {}
-    for v, spec in enumerate(data.vehicles):
-        key = (spec.mode, spec.travel_cost)
-        if key not in cost_ids:
-            cost_ids[key] = routing.RegisterTransitMatrix(
-                (node_travel[spec.mode] * spec.travel_cost).tolist()
-            )
-        routing.SetArcCostEvaluatorOfVehicle(cost_ids[key], v)
-        if spec.fixed_cost:
-            routing.SetFixedCostOfVehicle(spec.fixed_cost, v)
-
-    horizon = _horizon(data)
-    routing.AddDimensionWithVehicleTransits(
-        [transit_ids[spec.mode] for spec in data.vehicles], horizon, horizon, False, "time"
-    )
-    time_dim = routing.GetDimensionOrDie("time")
-    for v, spec in enumerate(data.vehicles):
-        lo, hi = spec.earliest_start, max(spec.earliest_start, spec.latest_end)
-        time_dim.CumulVar(routing.Start(v)).SetRange(lo, hi)
-        time_dim.CumulVar(routing.End(v)).SetRange(lo, hi)
-        if spec.max_span is not None:
-            time_dim.SetSpanUpperBoundForVehicle(spec.max_span, v)
-        if spec.span_cost:
-            time_dim.SetSpanCostCoefficientForVehicle(spec.span_cost, v)
-        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(routing.End(v)))
-
-    if any(t.demand for t in data.tasks):
-        demand = np.zeros(n_nodes, dtype=np.int64)
-        for n, t in enumerate(task_of_node):
-            demand[n] = data.tasks[t].demand
-        unlimited = int(demand.sum())
-        routing.AddDimensionWithVehicleCapacity(
-            routing.RegisterUnaryTransitVector(demand.tolist()),
-            0,
-            [unlimited if v.capacity is None else v.capacity for v in data.vehicles],
-            True,
-            "load",
-        )
+    _add_arc_costs(data, routing, node_travel, task_of_node, n_nodes)
+    time_dim = _add_time(data, routing, manager, node_travel, service)
+    _add_travel_limits(data, routing, node_travel, starts, ends)
+    _add_load(data, routing, task_of_node, n_nodes)
+    break_vars = _add_breaks(data, routing, manager, time_dim, service)
 
     all_vehicles = set(range(n_vehicles))
     for t, task in enumerate(data.tasks):
         index = manager.NodeToIndex(node_of_task[t])
-        time_dim.CumulVar(index).SetRange(task.earliest, max(task.earliest, task.latest))
+        cumul = time_dim.CumulVar(index)
+        cumul.SetRange(task.earliest, max(task.earliest, task.latest))
+        if task.soft_latest is not None and task.late_cost and task.soft_latest < task.latest:
+            time_dim.SetCumulVarSoftUpperBound(index, task.soft_latest, task.late_cost)
+        if (
+            task.soft_earliest is not None
+            and task.early_cost
+            and task.soft_earliest > task.earliest
+        ):
+            time_dim.SetCumulVarSoftLowerBound(index, task.soft_earliest, task.early_cost)
+        if data.max_idle is not None:
+            longest_breaks = max(
+                (sum(b.duration for b in v.breaks) for v in data.vehicles), default=0
+            )
+            time_dim.SlackVar(index).SetMax(data.max_idle + longest_breaks)
         allowed = set(task.allowed_vehicles) & all_vehicles
         if allowed != all_vehicles:
             # -1 stays allowed: an optional task may be left undone.
             routing.VehicleVar(index).SetValues([-1, *sorted(allowed)])
         routing.AddDisjunction([index], task.penalty)
-        routing.AddVariableMinimizedByFinalizer(time_dim.CumulVar(index))
+        routing.AddVariableMinimizedByFinalizer(cumul)
 
-    for a, b in data.synchronised:
-        ia, ib = manager.NodeToIndex(node_of_task[a]), manager.NodeToIndex(node_of_task[b])
+    def index_of(task: int) -> int:
+        return int(manager.NodeToIndex(node_of_task[task]))
+
+    big = 2 * _horizon(data)
+    for sync in data.synchronised:
+        ia, ib = index_of(sync.first), index_of(sync.second)
+        ca, cb = time_dim.CumulVar(ia), time_dim.CumulVar(ib)
         solver.Add(routing.ActiveVar(ia) == routing.ActiveVar(ib))
-        solver.Add(time_dim.CumulVar(ia) == time_dim.CumulVar(ib))
-        # Different vehicles when active (ordered to break symmetry); both -1 when inactive.
-        solver.Add(routing.VehicleVar(ia) < routing.VehicleVar(ib) + 1 - routing.ActiveVar(ia))
+        if sync.tolerance == 0:
+            solver.Add(ca == cb)
+        else:
+            solver.Add(ca - cb <= sync.tolerance)
+            solver.Add(cb - ca <= sync.tolerance)
+        va, vb, active = routing.VehicleVar(ia), routing.VehicleVar(ib), routing.ActiveVar(ia)
+        if sync.interchangeable:
+            # Different vehicles, ordered to break symmetry; both are -1 when undone.
+            solver.Add(va < vb + 1 - active)
+        else:
+            solver.Add(va + (1 - active) * (n_vehicles + 2) != vb)
+
+    for gap in data.gaps:
+        ia, ib = index_of(gap.before), index_of(gap.after)
+        both = routing.ActiveVar(ia) * routing.ActiveVar(ib)
+        lag = time_dim.CumulVar(ib) - time_dim.CumulVar(ia)
+        solver.Add(lag + big * (1 - both) >= gap.min_gap)
+        if gap.max_gap is not None:
+            solver.Add(lag - big * (1 - both) <= gap.max_gap)
+
+    for group in data.groups:
+        if group.max_total_span is not None:
+            spans = [
+                time_dim.CumulVar(routing.End(v)) - time_dim.CumulVar(routing.Start(v))
+                for v in group.vehicles
+            ]
+            solver.Add(solver.Sum(spans) <= group.max_total_span)
+        if group.max_used is not None:
+            used = [routing.ActiveVehicleVar(v) for v in group.vehicles]
+            solver.Add(solver.Sum(used) <= group.max_used)
 
     remaining = max(0.05, data.time_limit_s - (time.perf_counter() - started))
     params = _search_parameters(remaining)
@@ -242,4 +459,5 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
         tuple(vehicle_end),
         status,
         int(solution.ObjectiveValue()),
+        tuple(tuple(solution.StartValue(b) for b in vb) for vb in break_vars),
     )

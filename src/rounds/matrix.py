@@ -208,14 +208,26 @@ class TravelMatrices:
 
 
 def _from_given(given: GivenMatrix, places: Places) -> ModeMatrix:
+    """The given matrix, reordered to ``places``.
+
+    Places it does not name (the start and end points of carers of other modes, which the
+    model does not require) are marked unplaced: nobody of this mode travels there.
+    """
     order = {k: i for i, k in enumerate(given.place_ids)}
-    missing = [k for k in places.keys if k not in order]
-    if missing:
-        raise InputError(f"travel.matrices ({given.travel_mode}).place_ids: missing {missing[0]!r}")
-    idx = np.array([order[k] for k in places.keys], dtype=np.int64)
-    durations = np.asarray(given.durations_s, dtype=np.float64)[np.ix_(idx, idx)]
-    distances = np.asarray(given.distances_m, dtype=np.float64)[np.ix_(idx, idx)]
-    return ModeMatrix(durations_s=durations, distances_m=distances)
+    n = len(places)
+    durations = np.zeros((n, n), dtype=np.float64)
+    distances = np.zeros((n, n), dtype=np.float64)
+    known = np.array([k in order for k in places.keys], dtype=bool)
+    mine = np.flatnonzero(known)
+    idx = np.array([order[places.keys[i]] for i in mine], dtype=np.int64)
+    durations[np.ix_(mine, mine)] = np.asarray(given.durations_s, dtype=np.float64)[
+        np.ix_(idx, idx)
+    ]
+    distances[np.ix_(mine, mine)] = np.asarray(given.distances_m, dtype=np.float64)[
+        np.ix_(idx, idx)
+    ]
+    unplaced = frozenset(int(i) for i in np.flatnonzero(~known))
+    return ModeMatrix(durations_s=durations, distances_m=distances, unplaced=unplaced)
 
 
 def _modes_in_use(problem: Problem) -> list[TravelMode]:

@@ -20,7 +20,7 @@ import math
 import warnings
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import Annotated, Any, Literal, Self
 
@@ -39,6 +39,7 @@ from rounds.errors import RoundsWarning
 __all__ = [
     "DEFAULT_SPEEDS_KMH",
     "TRAVEL_MODES",
+    "Break",
     "Carer",
     "Client",
     "GivenMatrix",
@@ -50,6 +51,7 @@ __all__ = [
     "TravelMode",
     "TravelSettings",
     "Visit",
+    "WorkingRules",
 ]
 
 TravelMode = Literal["walk", "cycle", "drive", "public_transport"]
@@ -138,6 +140,58 @@ class Visit(_Input):
         description="1 (routine) to 5 (critical). Higher-priority visits are allocated first "
         "when not everything fits; the penalty for leaving a visit out scales with it.",
     )
+    preferred_start: datetime | None = Field(
+        default=None,
+        description="Start of the agreed (preferred) start window inside the hard one; starting "
+        "earlier costs ObjectiveWeights.early_per_min. Defaults to earliest_start.",
+    )
+    preferred_end: datetime | None = Field(
+        default=None,
+        description="End of the agreed start window; starting later is lateness, costed at "
+        "ObjectiveWeights.late_per_min and reported. Defaults to latest_start.",
+    )
+    min_gap_from_previous_min: int | None = Field(
+        default=None,
+        ge=0,
+        le=14 * 24 * 60,
+        description="Fewest minutes from the start of the package's previous call to this "
+        "call's start (e.g. 240 for medication 4 h apart; 0 lets them start together). "
+        "Defaults to the previous call's duration when the package is ordered.",
+    )
+    max_gap_from_previous_min: int | None = Field(
+        default=None,
+        ge=0,
+        le=14 * 24 * 60,
+        description="Most minutes from the start of the package's previous call to this call's "
+        "start (e.g. 300 for a tea call at most 5 h after lunch).",
+    )
+    sync_tolerance_min: int = Field(
+        default=0,
+        ge=0,
+        le=120,
+        description="For a double-up, how many minutes apart the two carers may start.",
+    )
+    lead_skills: Skills = Field(
+        default=(),
+        description="For a double-up, skills at least one of the two carers must also have "
+        "(e.g. a hoist-trained lead).",
+    )
+    personal_care: bool = Field(
+        default=True,
+        description="Personal care (washing, dressing, toileting) rather than a welfare or "
+        "medication check; personal-care visits shorter than "
+        "WorkingRules.min_personal_care_min raise a warning (Ethical Care Charter).",
+    )
+
+    @property
+    def agreed_start(self) -> datetime:
+        """Start of the agreed window (the hard window's start when not given)."""
+        return self.preferred_start if self.preferred_start is not None else self.earliest_start
+
+    @property
+    def agreed_end(self) -> datetime:
+        """End of the agreed window (the hard window's end when not given)."""
+        return self.preferred_end if self.preferred_end is not None else self.latest_start
 
 
 class Package(_Input):
@@ -146,6 +200,29 @@ class Package(_Input):
     id: Id
     client_id: Id = Field(description="The client this package is for.")
     visits: tuple[Visit, ...] = Field(min_length=1, description="The calls of the package.")
+    ordered: bool = Field(
+        default=True,
+        description="Calls happen in the order listed, each starting after the previous one "
+        "ends (or as its min_gap_from_previous_min says). Gaps only bind calls that are both "
+        "allocated.",
+    )
+    preferred_carers: tuple[Id, ...] = Field(
+        default=(),
+        description="Carers the client knows; any other carer costs "
+        "ObjectiveWeights.non_preferred_carer per visit.",
+    )
+    declined_carers: tuple[Id, ...] = Field(
+        default=(), description="Carers who must never visit this client (hard)."
+    )
+
+
+class Break(_Input):
+    """A break within a shift, taken between visits."""
+
+    earliest_start: datetime = Field(description="Earliest instant the break may start.")
+    latest_start: datetime = Field(description="Latest instant the break may start.")
+    duration_min: int = Field(ge=1, le=240, description="Length of the break, minutes.")
+    paid: bool = Field(default=False, description="Whether the break counts as paid time.")
 
 
 class Shift(_Input):
@@ -153,6 +230,11 @@ class Shift(_Input):
 
     start: datetime = Field(description="Earliest instant the carer may leave their start point.")
     end: datetime = Field(description="Instant by which the carer must reach their end point.")
+    breaks: tuple[Break, ...] = Field(
+        default=(),
+        description="Breaks the carer must take if the shift is worked (e.g. 30 min unpaid "
+        "between 12:00 and 14:00 on shifts over 6 h).",
+    )
 
 
 class Carer(_Input):
@@ -171,6 +253,7 @@ class Carer(_Input):
     max_working_min: int | None = Field(
         default=None,
         ge=1,
+        le=10**6,
         description="Most paid minutes (leaving the start point to reaching the end point) "
         "in any one shift. No limit beyond the shift itself when omitted.",
     )
@@ -182,6 +265,37 @@ class Carer(_Input):
         ge=0,
         le=10**9,
         description="Most demand one round may carry (see Visit.demand); no limit when omitted.",
+    )
+    max_leg_min: int | None = Field(
+        default=None,
+        ge=0,
+        description="Longest single journey between two places, minutes (keeps walking rounds "
+        "compact).",
+    )
+    max_travel_min: int | None = Field(
+        default=None,
+        ge=0,
+        description="Most travel minutes in one shift, first and last legs included.",
+    )
+    max_working_min_per_day: int | None = Field(
+        default=None, ge=1, description="Most paid minutes over all shifts starting on one date."
+    )
+    max_working_min_per_week: int | None = Field(
+        default=None,
+        ge=1,
+        description="Most paid minutes over all shifts starting in any 7 consecutive days.",
+    )
+    max_working_days_per_week: int | None = Field(
+        default=None,
+        ge=0,
+        le=7,
+        description="Most dates worked in any 7 consecutive days (5 gives two days off in 7).",
+    )
+    guaranteed_min: int | None = Field(
+        default=None,
+        ge=0,
+        description="Paid minutes over the horizon the carer is guaranteed (soft: the plan "
+        "reports any shortfall).",
     )
 
     @property
@@ -234,6 +348,23 @@ class TravelSettings(_Input):
         return merged
 
 
+class WorkingRules(_Input):
+    """Rules on how rounds are worked, for every carer (Ethical Care Charter)."""
+
+    max_idle_min: int | None = Field(
+        default=None,
+        ge=0,
+        description="Most minutes a carer may wait between visits (breaks excluded), so a round "
+        "is one working block and never a split shift. No cap when omitted.",
+    )
+    min_personal_care_min: int = Field(
+        default=30,
+        ge=0,
+        le=240,
+        description="Personal-care visits shorter than this raise a warning: no rushed visits.",
+    )
+
+
 class ObjectiveWeights(_Input):
     """Weights of the solver's objective, in cost units per unit.
 
@@ -254,6 +385,39 @@ class ObjectiveWeights(_Input):
     round_fixed: int = Field(
         default=0, ge=0, le=10**9, description="Cost of using a carer's shift at all."
     )
+    late_per_min: int = Field(
+        default=50,
+        ge=0,
+        le=10**6,
+        description="Cost per minute a visit starts after its agreed window (preferred_end).",
+    )
+    early_per_min: int = Field(
+        default=20,
+        ge=0,
+        le=10**6,
+        description="Cost per minute a visit starts before its agreed window (preferred_start).",
+    )
+    non_preferred_carer: int = Field(
+        default=300,
+        ge=0,
+        le=10**9,
+        description="Cost of a visit, of a package with preferred carers, done by anyone else.",
+    )
+    continuity: int = Field(
+        default=0,
+        ge=0,
+        le=10**9,
+        description="When above 0, a second pass costs each visit done by someone other than "
+        "the client's two main carers of the first pass, so a client sees few distinct carers "
+        "over the horizon.",
+    )
+    balance: int = Field(
+        default=0,
+        ge=0,
+        le=10**6,
+        description="When above 0, a quadratic cost on paid minutes above the average per "
+        "shift spreads work evenly across carers.",
+    )
 
 
 class Problem(_Input):
@@ -265,6 +429,7 @@ class Problem(_Input):
     packages: tuple[Package, ...] = Field(default=(), description="Care plans to allocate.")
     travel: TravelSettings = Field(default_factory=TravelSettings)
     weights: ObjectiveWeights = Field(default_factory=ObjectiveWeights)
+    rules: WorkingRules = Field(default_factory=WorkingRules)
 
     @model_validator(mode="after")
     def _cross_check(self) -> Self:
@@ -312,9 +477,10 @@ class Problem(_Input):
                 yield package, visit
 
     def qualified_carers(self, visit: Visit) -> list[Carer]:
-        """Carers who have every skill the visit needs."""
+        """Carers who have every skill the visit needs and whom its client has not declined."""
         need = set(visit.skills)
-        return [c for c in self.carers if need <= set(c.skills)]
+        declined = set(self.package_by_visit_id[visit.id].declined_carers)
+        return [c for c in self.carers if need <= set(c.skills) and c.id not in declined]
 
 
 _LOOKUPS = ("client_by_id", "carer_by_id", "package_by_visit_id", "visit_by_id")
@@ -332,14 +498,94 @@ def _instants(problem: Problem) -> Iterator[tuple[str, datetime]]:
         for si, shift in enumerate(carer.shifts):
             yield f"carers[{ci}].shifts[{si}].start", shift.start
             yield f"carers[{ci}].shifts[{si}].end", shift.end
+            for bi, pause in enumerate(shift.breaks):
+                yield f"carers[{ci}].shifts[{si}].breaks[{bi}].earliest_start", pause.earliest_start
+                yield f"carers[{ci}].shifts[{si}].breaks[{bi}].latest_start", pause.latest_start
     for pi, package in enumerate(problem.packages):
         for vi, visit in enumerate(package.visits):
-            yield f"packages[{pi}].visits[{vi}].earliest_start", visit.earliest_start
-            yield f"packages[{pi}].visits[{vi}].latest_start", visit.latest_start
+            where = f"packages[{pi}].visits[{vi}]"
+            yield f"{where}.earliest_start", visit.earliest_start
+            yield f"{where}.latest_start", visit.latest_start
+            if visit.preferred_start is not None:
+                yield f"{where}.preferred_start", visit.preferred_start
+            if visit.preferred_end is not None:
+                yield f"{where}.preferred_end", visit.preferred_end
+
+
+def _time_zone_errors(problem: Problem) -> list[str]:
+    instants = list(_instants(problem))
+    aware = [(f, d) for f, d in instants if d.tzinfo is not None]
+    naive = [(f, d) for f, d in instants if d.tzinfo is None]
+    if aware and naive:
+        return [
+            f"{naive[0][0]}: {naive[0][1].isoformat()} has no time zone but "
+            f"{aware[0][0]} ({aware[0][1].isoformat()}) has one; give all instants a time zone "
+            "or none"
+        ]
+    return []
+
+
+def _visit_errors(where: str, visit: Visit, previous: Visit | None) -> Iterator[str]:
+    if visit.latest_start < visit.earliest_start:
+        yield (
+            f"{where}.latest_start: {visit.latest_start.isoformat()} is before earliest_start "
+            f"{visit.earliest_start.isoformat()}"
+        )
+    preferred_given = visit.preferred_start is not None or visit.preferred_end is not None
+    if preferred_given and visit.agreed_end < visit.agreed_start:
+        yield (
+            f"{where}.preferred_end: {visit.agreed_end.isoformat()} is before preferred_start "
+            f"{visit.agreed_start.isoformat()}"
+        )
+    for name in ("preferred_start", "preferred_end"):
+        value: datetime | None = getattr(visit, name)
+        if value is not None and not visit.earliest_start <= value <= visit.latest_start:
+            yield (
+                f"{where}.{name}: {value.isoformat()} is outside the hard window "
+                f"{visit.earliest_start.isoformat()} to {visit.latest_start.isoformat()}"
+            )
+    lo, hi = visit.min_gap_from_previous_min, visit.max_gap_from_previous_min
+    if previous is None and (lo is not None or hi is not None):
+        name = "min_gap_from_previous_min" if lo is not None else "max_gap_from_previous_min"
+        yield f"{where}.{name}: the first call of a package has no previous call"
+    if lo is not None and hi is not None and hi < lo:
+        yield f"{where}.max_gap_from_previous_min: {hi} is less than min_gap_from_previous_min {lo}"
+    if visit.lead_skills and visit.carers_required != 2:
+        yield f"{where}.lead_skills: {list(visit.lead_skills)!r} needs carers_required 2"
+
+
+def _carer_errors(where: str, carer: Carer) -> Iterator[str]:
+    for si, shift in enumerate(carer.shifts):
+        if shift.end <= shift.start:
+            yield (
+                f"{where}.shifts[{si}].end: {shift.end.isoformat()} is not after start "
+                f"{shift.start.isoformat()}"
+            )
+        for bi, pause in enumerate(shift.breaks):
+            at = f"{where}.shifts[{si}].breaks[{bi}]"
+            if pause.latest_start < pause.earliest_start:
+                yield f"{at}.latest_start: {pause.latest_start.isoformat()} is before its start"
+            if pause.earliest_start < shift.start or (
+                pause.latest_start + timedelta(minutes=pause.duration_min) > shift.end
+            ):
+                yield (
+                    f"{at}: a {pause.duration_min} min break starting "
+                    f"{pause.earliest_start.isoformat()} to {pause.latest_start.isoformat()} does "
+                    "not fit inside its shift"
+                )
+    ordered = sorted(enumerate(carer.shifts), key=lambda s: s[1].start)
+    for (_, a), (sj, b) in itertools.pairwise(ordered):
+        if a.start <= b.start < a.end:
+            yield (
+                f"{where}.shifts[{sj}].start: {b.start.isoformat()} overlaps the carer's shift "
+                f"ending {a.end.isoformat()}"
+            )
 
 
 def _cross_object_errors(problem: Problem) -> list[str]:
-    errors: list[str] = []
+    errors = _time_zone_errors(problem)
+    if errors:
+        return errors  # instants with and without a zone cannot even be compared
     errors += _duplicates("carers", [c.id for c in problem.carers])
     errors += _duplicates("clients", [c.id for c in problem.clients])
     errors += _duplicates("packages", [p.id for p in problem.packages])
@@ -352,43 +598,38 @@ def _cross_object_errors(problem: Problem) -> list[str]:
                 f"carers[{ci}].id: {carer.id!r} is also a client id; carer and client ids must "
                 "differ so that travel matrices can name every place"
             )
+    carer_ids = {c.id for c in problem.carers}
+    for ci, carer in enumerate(problem.carers):
+        end_name = f"{carer.id}@end"
+        if carer.end != carer.start_location and end_name in client_ids | carer_ids:
+            errors.append(
+                f"carers[{ci}].end_location: the place name {end_name!r} of this end point is "
+                "also a client or carer id; rename that id so travel matrices can name every place"
+            )
     for pi, package in enumerate(problem.packages):
         if package.client_id not in client_ids:
             errors.append(f"packages[{pi}].client_id: {package.client_id!r} is not a client id")
+        for name in ("preferred_carers", "declined_carers"):
+            for cid in getattr(package, name):
+                if cid not in carer_ids:
+                    errors.append(f"packages[{pi}].{name}: {cid!r} is not a carer id")
+        for cid in sorted(set(package.preferred_carers) & set(package.declined_carers)):
+            errors.append(f"packages[{pi}].declined_carers: {cid!r} is also a preferred carer")
+        previous: Visit | None = None
         for vi, visit in enumerate(package.visits):
-            if visit.latest_start < visit.earliest_start:
-                errors.append(
-                    f"packages[{pi}].visits[{vi}].latest_start: {visit.latest_start.isoformat()} "
-                    f"is before earliest_start {visit.earliest_start.isoformat()}"
-                )
+            errors += _visit_errors(f"packages[{pi}].visits[{vi}]", visit, previous)
+            previous = visit
 
     for ci, carer in enumerate(problem.carers):
-        for si, shift in enumerate(carer.shifts):
-            if shift.end <= shift.start:
-                errors.append(
-                    f"carers[{ci}].shifts[{si}].end: {shift.end.isoformat()} is not after "
-                    f"start {shift.start.isoformat()}"
-                )
-        ordered = sorted(enumerate(carer.shifts), key=lambda s: s[1].start)
-        for (_, a), (sj, b) in itertools.pairwise(ordered):
-            if a.start < b.start < a.end:
-                errors.append(
-                    f"carers[{ci}].shifts[{sj}].start: {b.start.isoformat()} overlaps the "
-                    f"carer's shift ending {a.end.isoformat()}"
-                )
-
-    instants = list(_instants(problem))
-    aware = [(f, d) for f, d in instants if d.tzinfo is not None]
-    naive = [(f, d) for f, d in instants if d.tzinfo is None]
-    if aware and naive:
-        errors.append(
-            f"{naive[0][0]}: {naive[0][1].isoformat()} has no time zone but "
-            f"{aware[0][0]} ({aware[0][1].isoformat()}) has one; give all instants a time zone "
-            "or none"
-        )
+        errors += _carer_errors(f"carers[{ci}]", carer)
 
     errors += _matrix_errors(problem)
     return errors
+
+
+#: Largest value a given travel matrix may hold (seconds or metres): beyond it, times in whole
+#: minutes would overflow the solver's 64-bit integers. 1e9 s is over 30 years.
+MAX_MATRIX_VALUE = 1e9
 
 
 def _matrix_errors(problem: Problem) -> list[str]:
@@ -411,11 +652,14 @@ def _matrix_errors(problem: Problem) -> list[str]:
                 (i, j, x)
                 for i, r in enumerate(rows)
                 for j, x in enumerate(r)
-                if not (math.isfinite(x) and x >= 0)
+                if not (math.isfinite(x) and 0 <= x <= MAX_MATRIX_VALUE)
             ]
             if bad:
                 i, j, x = bad[0]
-                errors.append(f"{where}.{name}[{i}][{j}]: {x!r} is not a finite value >= 0")
+                errors.append(
+                    f"{where}.{name}[{i}][{j}]: {x!r} is not a finite value in "
+                    f"[0, {MAX_MATRIX_VALUE:g}]"
+                )
         needed = {c.id for c in problem.clients}
         for carer in problem.carers:
             if carer.travel_mode == given.travel_mode:
@@ -438,8 +682,14 @@ def _cross_object_warnings(problem: Problem) -> list[str]:
     if not problem.carers and problem.packages:
         messages.append("carers: the problem has no carers, so every visit will be unallocated")
     have = {s for c in problem.carers for s in c.skills}
+    shortest = problem.rules.min_personal_care_min
     for pi, package in enumerate(problem.packages):
         for vi, visit in enumerate(package.visits):
+            if visit.personal_care and visit.duration_min < shortest:
+                messages.append(
+                    f"packages[{pi}].visits[{vi}].duration_min: {visit.duration_min} min is "
+                    f"shorter than the {shortest} min minimum for personal care (a rushed visit)"
+                )
             missing = sorted(set(visit.skills) - have)
             if missing and problem.carers:
                 messages.append(

@@ -23,6 +23,7 @@ __all__ = [
     "Round",
     "SolveInfo",
     "Stop",
+    "TakenBreak",
     "UnallocatedVisit",
 ]
 
@@ -40,6 +41,8 @@ class ReasonCode(StrEnum):
     """No carer has every skill the visit needs."""
     NOT_ENOUGH_CARERS = "not_enough_carers"
     """A double-up needs two qualified carers and fewer exist."""
+    WINDOW_TOO_NARROW = "window_too_narrow"
+    """The start window holds no whole minute (rounds plans in whole minutes)."""
     OUTSIDE_SHIFTS = "outside_shifts"
     """The visit's window does not fit inside any qualified carer's shift."""
     TOO_LONG_FOR_SHIFT = "too_long_for_shift"
@@ -50,6 +53,8 @@ class ReasonCode(StrEnum):
     """No qualified carer can travel there and back within a shift and the window."""
     NOT_ON_NETWORK = "not_on_network"
     """The client's address could not be placed on the street network."""
+    GAP_TO_PREVIOUS_CALL = "gap_to_previous_call"
+    """The gap the care plan sets after the previous call cannot be met inside the window."""
     CARERS_BUSY = "carers_busy"
     """Qualified carers exist but are all busy with other visits at that time."""
 
@@ -62,14 +67,20 @@ class Kpis(_Output):
     travel_min: int = Field(ge=0, description="Minutes travelling, first and last legs included.")
     travel_m: int = Field(ge=0, description="Metres travelled, first and last legs included.")
     wait_min: int = Field(ge=0, description="Minutes waiting for a visit's window to open.")
+    break_min: int = Field(default=0, ge=0, description="Minutes of breaks, paid or not.")
     paid_min: int = Field(
-        ge=0, description="Paid minutes: from leaving the start point to reaching the end point."
+        ge=0,
+        description="Paid minutes: from leaving the start point to reaching the end point, "
+        "less unpaid breaks. Travel and waiting are paid.",
     )
     travel_share: float = Field(
         ge=0.0, le=1.0, description="travel_min / paid_min (0 when nothing is paid)."
     )
     lateness_min: int = Field(
-        ge=0, description="Minutes started after the latest agreed start, summed over visits."
+        ge=0, description="Minutes started after the agreed window, summed over visits."
+    )
+    on_time: int = Field(
+        default=0, ge=0, description="Visits that started inside their agreed window."
     )
     cost: float = Field(ge=0.0, description="Paid hours times each carer's hourly cost, £.")
 
@@ -80,6 +91,33 @@ class PlanKpis(Kpis):
     visits_unallocated: int = Field(ge=0, description="Visits left unallocated.")
     rounds: int = Field(ge=0, description="Rounds (used carer shifts) in the plan.")
     carers: int = Field(ge=0, description="Distinct carers with at least one round.")
+    punctuality: float = Field(
+        default=1.0, ge=0.0, le=1.0, description="on_time / visits (1 when nothing is allocated)."
+    )
+    carers_per_client: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="Distinct carers a client sees over the horizon, averaged over clients "
+        "with at least one allocated visit (continuity: lower is better).",
+    )
+    main_carers_share: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of allocated visits done by each client's two most frequent carers "
+        "(continuity: higher is better).",
+    )
+    paid_min_spread: int = Field(
+        default=0,
+        ge=0,
+        description="Largest minus smallest paid minutes over the horizon among all carers, "
+        "idle ones counting 0 (workload balance).",
+    )
+    guaranteed_shortfall_min: int = Field(
+        default=0,
+        ge=0,
+        description="Paid minutes short of carers' guaranteed minutes, summed over carers.",
+    )
 
 
 class Stop(_Output):
@@ -99,6 +137,14 @@ class Stop(_Output):
     )
 
 
+class TakenBreak(_Output):
+    """A break in a round."""
+
+    start: datetime
+    end: datetime
+    paid: bool
+
+
 class Round(_Output):
     """The ordered visits one carer makes in one shift."""
 
@@ -108,6 +154,9 @@ class Round(_Output):
     start: datetime = Field(description="When the carer leaves their start point.")
     end: datetime = Field(description="When the carer reaches their end point.")
     stops: tuple[Stop, ...]
+    breaks: tuple[TakenBreak, ...] = Field(
+        default=(), description="Breaks taken, in time order, between stops."
+    )
     travel_to_end_min: int = Field(ge=0, description="Minutes from the last visit to the end.")
     travel_to_end_m: int = Field(ge=0, description="Metres from the last visit to the end.")
     kpis: Kpis

@@ -9,6 +9,7 @@ by other work ("all qualified carers are busy at that time").
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from rounds.matrix import TravelMatrices, carer_place_keys
@@ -48,6 +49,10 @@ def _reaches(
     origin, destination = carer_place_keys(problem, carer.id)
     to_min, _ = matrices.leg(carer.travel_mode, origin, client_id)
     back_min, _ = matrices.leg(carer.travel_mode, client_id, destination)
+    if carer.max_leg_min is not None and max(to_min, back_min) > carer.max_leg_min:
+        return False
+    if carer.max_travel_min is not None and to_min + back_min > carer.max_travel_min:
+        return False
     working = to_min + visit.duration_min + back_min
     if carer.max_working_min is not None and working > carer.max_working_min:
         return False
@@ -55,8 +60,34 @@ def _reaches(
     return any(_fits_shift(visit, s, before, after) for s in carer.shifts)
 
 
-def explain(problem: Problem, matrices: TravelMatrices, visit_id: str) -> tuple[ReasonCode, str]:
+def _gap_text(visit: Visit, previous: Visit, previous_start: datetime, ordered: bool) -> str | None:
+    """Why the gap after the previous call cannot be met, or ``None`` if it can."""
+    lo = visit.min_gap_from_previous_min
+    if lo is None:
+        lo = previous.duration_min if ordered else 0
+    hi = visit.max_gap_from_previous_min
+    earliest = max(visit.earliest_start, previous_start + timedelta(minutes=lo))
+    latest = visit.latest_start
+    if hi is not None:
+        latest = min(latest, previous_start + timedelta(minutes=hi))
+    if earliest <= latest:
+        return None
+    span = f"{lo}–{hi}" if hi is not None else f"at least {lo}"
+    return (
+        f"it must start {span} min after the previous call ({previous.id!r}, at "
+        f"{_hm(previous_start)}), which window {window_text(visit)} does not allow"
+    )
+
+
+def explain(
+    problem: Problem,
+    matrices: TravelMatrices,
+    visit_id: str,
+    starts: Mapping[str, datetime] | None = None,
+) -> tuple[ReasonCode, str]:
     """The most specific reason visit ``visit_id`` could not be allocated.
+
+    ``starts`` gives the start of each allocated visit, to explain gaps between a client's calls.
 
     Returns
     -------
@@ -70,6 +101,15 @@ def explain(problem: Problem, matrices: TravelMatrices, visit_id: str) -> tuple[
 
     if not problem.carers:
         return ReasonCode.NO_CARERS, "there are no carers in the problem"
+    first_minute = visit.earliest_start.replace(second=0, microsecond=0)
+    if first_minute < visit.earliest_start:
+        first_minute += timedelta(minutes=1)
+    if first_minute > visit.latest_start:
+        return (
+            ReasonCode.WINDOW_TOO_NARROW,
+            f"window {visit.earliest_start:%H:%M:%S}–{visit.latest_start:%H:%M:%S} holds no "
+            "whole minute to start at; rounds plans in whole minutes",
+        )
 
     qualified = problem.qualified_carers(visit)
     if not qualified:
@@ -141,11 +181,20 @@ def explain(problem: Problem, matrices: TravelMatrices, visit_id: str) -> tuple[
         return (
             ReasonCode.UNREACHABLE_IN_TIME,
             f"no qualified carer can reach this client within window {window} and get back "
-            f"before their shift ends{nearest}",
+            f"before their shift ends, within their travel limits{nearest}",
         )
 
-    return (
-        ReasonCode.CARERS_BUSY,
-        f"all {len(reachable)} qualified carers who could do window {window} are busy with "
-        "other visits at that time",
+    calls = package.visits
+    k = calls.index(visit)
+    if starts and k > 0 and calls[k - 1].id in starts:
+        previous = calls[k - 1]
+        gap = _gap_text(visit, previous, starts[previous.id], package.ordered)
+        if gap is not None:
+            return ReasonCode.GAP_TO_PREVIOUS_CALL, gap
+
+    who = (
+        f"the only qualified carer who could do window {window} ({reachable[0].id}) is"
+        if len(reachable) == 1
+        else f"all {len(reachable)} qualified carers who could do window {window} are"
     )
+    return ReasonCode.CARERS_BUSY, f"{who} busy with other visits at that time"

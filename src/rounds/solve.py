@@ -14,16 +14,28 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from rounds._ortools import RoutingInput, RoutingResult, TaskSpec, VehicleSpec, solve_routing
+import numpy as np
+
+from rounds._ortools import (
+    BreakSpec,
+    GapSpec,
+    GroupLimit,
+    RoutingInput,
+    RoutingResult,
+    SyncSpec,
+    TaskSpec,
+    VehicleSpec,
+    solve_routing,
+)
 from rounds.errors import InputError, SolverError
-from rounds.kpis import plan_kpis, round_kpis
+from rounds.kpis import minutes_between, plan_kpis, round_kpis
 from rounds.matrix import MatrixSource, TravelMatrices, build_matrices, carer_place_keys
-from rounds.models import Carer, Problem
-from rounds.plan import Plan, Round, SolveInfo, Stop, UnallocatedVisit
+from rounds.models import Break, Carer, Problem, Shift
+from rounds.plan import Plan, Round, SolveInfo, Stop, TakenBreak, UnallocatedVisit
 from rounds.reasons import explain
 
 __all__ = ["Clock", "solve"]
@@ -62,6 +74,10 @@ class _Vehicle:
     carer: Carer
     shift_index: int
 
+    @property
+    def shift(self) -> Shift:
+        return self.carer.shifts[self.shift_index]
+
 
 @dataclass(frozen=True)
 class _Task:
@@ -79,76 +95,202 @@ def _check_arguments(time_limit_s: float, seed: int) -> None:
         raise InputError(f"seed: {seed!r} is not a whole number in [0, 2**32)")
 
 
+def _unpaid_min(breaks: tuple[Break, ...]) -> int:
+    return sum(b.duration_min for b in breaks if not b.paid)
+
+
+def _groups(problem: Problem, vehicles: list[_Vehicle]) -> list[GroupLimit]:
+    """Per-day and per-week caps across each carer's shifts."""
+    groups: list[GroupLimit] = []
+    by_carer: dict[str, list[int]] = defaultdict(list)
+    for v, vehicle in enumerate(vehicles):
+        by_carer[vehicle.carer.id].append(v)
+    for carer in problem.carers:
+        mine = by_carer[carer.id]
+        dates = sorted({vehicles[v].shift.start.date() for v in mine})
+        if carer.max_working_min_per_day is not None:
+            for day in dates:
+                same = tuple(v for v in mine if vehicles[v].shift.start.date() == day)
+                unpaid = sum(_unpaid_min(vehicles[v].shift.breaks) for v in same)
+                groups.append(
+                    GroupLimit(same, max_total_span=carer.max_working_min_per_day + unpaid)
+                )
+        if carer.max_working_min_per_week is None and carer.max_working_days_per_week is None:
+            continue
+        for first in dates:
+            week = tuple(v for v in mine if 0 <= (vehicles[v].shift.start.date() - first).days < 7)
+            cap = carer.max_working_min_per_week
+            unpaid = sum(_unpaid_min(vehicles[v].shift.breaks) for v in week)
+            groups.append(
+                GroupLimit(
+                    week,
+                    max_total_span=None if cap is None else cap + unpaid,
+                    # Counting shifts, which is never fewer than dates worked: safe.
+                    max_used=carer.max_working_days_per_week,
+                )
+            )
+    return groups
+
+
 def _routing_input(
-    problem: Problem, matrices: TravelMatrices, clock: Clock, time_limit_s: float, seed: int
+    problem: Problem,
+    matrices: TravelMatrices,
+    clock: Clock,
+    time_limit_s: float,
+    seed: int,
+    main_carers: dict[str, set[str]] | None = None,
 ) -> tuple[RoutingInput, list[_Vehicle], list[_Task]]:
     modes = list(matrices.by_mode)
     places = matrices.places.index
     weights = problem.weights
 
     vehicles: list[_Vehicle] = []
-    vehicle_specs: list[VehicleSpec] = []
     vehicles_of: dict[str, list[int]] = defaultdict(list)
     for carer in problem.carers:
-        start_key, end_key = carer_place_keys(problem, carer.id)
-        for si, shift in enumerate(carer.shifts):
+        for si in range(len(carer.shifts)):
             vehicles_of[carer.id].append(len(vehicles))
             vehicles.append(_Vehicle(carer, si))
-            vehicle_specs.append(
-                VehicleSpec(
-                    start_place=places[start_key],
-                    end_place=places[end_key],
-                    mode=modes.index(carer.travel_mode),
-                    earliest_start=clock.minutes(shift.start, up=True),
-                    latest_end=clock.minutes(shift.end, up=False),
-                    max_span=carer.max_working_min,
-                    fixed_cost=weights.round_fixed,
-                    travel_cost=weights.travel_per_min,
-                    span_cost=weights.paid_per_min,
-                    capacity=carer.capacity,
-                )
-            )
 
-    tasks: list[_Task] = []
-    task_specs: list[TaskSpec] = []
-    synchronised: list[tuple[int, int]] = []
+    care_min = sum(v.duration_min * v.carers_required for _, v in problem.visits())
+    fair_share = math.ceil(care_min / len(vehicles)) if vehicles else 0
+    vehicle_specs: list[VehicleSpec] = []
+    for vehicle in vehicles:
+        carer, shift = vehicle.carer, vehicle.shift
+        start_key, end_key = carer_place_keys(problem, carer.id)
+        unpaid = _unpaid_min(shift.breaks)
+        vehicle_specs.append(
+            VehicleSpec(
+                start_place=places[start_key],
+                end_place=places[end_key],
+                mode=modes.index(carer.travel_mode),
+                earliest_start=clock.minutes(shift.start, up=True),
+                latest_end=clock.minutes(shift.end, up=False),
+                max_span=None if carer.max_working_min is None else carer.max_working_min + unpaid,
+                fixed_cost=weights.round_fixed,
+                travel_cost=weights.travel_per_min,
+                span_cost=weights.paid_per_min,
+                capacity=carer.capacity,
+                max_leg=carer.max_leg_min,
+                max_travel=carer.max_travel_min,
+                breaks=tuple(
+                    BreakSpec(
+                        earliest=clock.minutes(b.earliest_start, up=True),
+                        latest=clock.minutes(b.latest_start, up=False),
+                        duration=b.duration_min,
+                    )
+                    for b in shift.breaks
+                ),
+                soft_max_span=fair_share + unpaid if weights.balance else None,
+                soft_max_span_cost=weights.balance,
+            )
+        )
 
     def placed(carer: Carer, *keys: str) -> bool:
         return all(matrices.is_placed(carer.travel_mode, k) for k in keys)
 
-    for package, visit in problem.visits():
-        allowed = tuple(
-            v
-            for c in problem.qualified_carers(visit)
-            if placed(c, package.client_id, *carer_place_keys(problem, c.id))
-            for v in vehicles_of[c.id]
-        )
-        first = len(tasks)
-        for _ in range(visit.carers_required):
-            tasks.append(_Task(visit.id, package.client_id, package.id))
-            task_specs.append(
-                TaskSpec(
-                    place=places[package.client_id],
-                    service=visit.duration_min,
-                    earliest=clock.minutes(visit.earliest_start, up=True),
-                    latest=clock.minutes(visit.latest_start, up=False),
-                    allowed_vehicles=allowed,
-                    penalty=weights.unallocated * visit.priority,
-                    demand=visit.demand,
-                )
+    tasks: list[_Task] = []
+    task_specs: list[TaskSpec] = []
+    synchronised: list[SyncSpec] = []
+    gaps: list[GapSpec] = []
+    extra_cost: list[list[int]] = []
+    for package in problem.packages:
+        previous_task: int | None = None
+        previous_duration = 0
+        for visit in package.visits:
+            qualified = [
+                c
+                for c in problem.qualified_carers(visit)
+                if placed(c, package.client_id, *carer_place_keys(problem, c.id))
+            ]
+            lead = set(visit.lead_skills)
+            earliest = clock.minutes(visit.earliest_start, up=True)
+            latest = clock.minutes(visit.latest_start, up=False)
+            if earliest > latest:  # the window holds no whole minute
+                qualified = []
+            allowed_all = tuple(v for c in qualified for v in vehicles_of[c.id])
+            allowed_lead = tuple(
+                v for c in qualified if lead <= set(c.skills) for v in vehicles_of[c.id]
             )
-        if visit.carers_required == 2:
-            synchronised.append((first, first + 1))
+            costs = [0] * len(vehicles)
+            for v, vehicle in enumerate(vehicles):
+                cid = vehicle.carer.id
+                if package.preferred_carers and cid not in package.preferred_carers:
+                    costs[v] += weights.non_preferred_carer
+                if main_carers is not None and cid not in main_carers.get(package.client_id, ()):
+                    costs[v] += weights.continuity
+            first = len(tasks)
+            for k in range(visit.carers_required):
+                tasks.append(_Task(visit.id, package.client_id, package.id))
+                extra_cost.append(costs)
+                task_specs.append(
+                    TaskSpec(
+                        place=places[package.client_id],
+                        service=visit.duration_min,
+                        earliest=earliest,
+                        latest=max(earliest, latest),
+                        allowed_vehicles=allowed_lead if k == 0 and lead else allowed_all,
+                        penalty=weights.unallocated * visit.priority,
+                        demand=visit.demand,
+                        soft_earliest=clock.minutes(visit.agreed_start, up=True),
+                        soft_latest=clock.minutes(visit.agreed_end, up=False),
+                        early_cost=weights.early_per_min,
+                        late_cost=weights.late_per_min,
+                    )
+                )
+            if visit.carers_required == 2:
+                synchronised.append(
+                    SyncSpec(first, first + 1, visit.sync_tolerance_min, interchangeable=not lead)
+                )
+            if previous_task is not None:
+                lo = visit.min_gap_from_previous_min
+                if lo is None and package.ordered:
+                    lo = previous_duration
+                hi = visit.max_gap_from_previous_min
+                if lo is not None or hi is not None:
+                    gaps.append(GapSpec(previous_task, first, lo or 0, hi))
+            previous_task, previous_duration = first, visit.duration_min
 
+    cost_matrix = np.array(extra_cost, dtype=np.int64).reshape(len(tasks), len(vehicles))
     data = RoutingInput(
         travel_min=[matrices.by_mode[m].travel_min for m in modes],
         vehicles=vehicle_specs,
         tasks=task_specs,
         synchronised=synchronised,
+        gaps=gaps,
+        groups=_groups(problem, vehicles),
+        assignment_cost=cost_matrix if cost_matrix.any() else None,
+        max_idle=problem.rules.max_idle_min,
         time_limit_s=time_limit_s,
         seed=seed,
     )
     return data, vehicles, tasks
+
+
+def _taken_breaks(vehicle: _Vehicle, starts: tuple[int, ...], clock: Clock) -> list[TakenBreak]:
+    taken = [
+        TakenBreak(
+            start=clock.instant(m),
+            end=clock.instant(m) + timedelta(minutes=b.duration_min),
+            paid=b.paid,
+        )
+        for b, m in zip(vehicle.shift.breaks, starts, strict=True)
+    ]
+    return sorted(taken, key=lambda b: b.start)
+
+
+def _arrival(
+    leave: datetime, travel_min: int, breaks: list[TakenBreak], until: datetime
+) -> datetime:
+    """Arrival after leaving at ``leave``: travel, lengthened by breaks begun on the way.
+
+    A break that starts before the carer would arrive (right after the previous visit, or on
+    the way) delays arrival by its length; a later one is taken at the next door.
+    """
+    arrival = leave + timedelta(minutes=travel_min)
+    for b in breaks:
+        if leave <= b.start < until and b.start < arrival:
+            arrival += b.end - b.start
+    return arrival
 
 
 def _rounds(
@@ -167,21 +309,32 @@ def _rounds(
         if len(carers) != problem.visit_by_id[visit_id].carers_required:
             raise SolverError(f"visit {visit_id!r} came back with {len(carers)} carer(s)")
 
-    latest = {v.id: v.latest_start for _, v in problem.visits()}
     rounds: list[Round] = []
     for v, route in enumerate(result.routes):
         if not route:
             continue
-        carer, mode = vehicles[v].carer, vehicles[v].carer.travel_mode
+        vehicle = vehicles[v]
+        carer, mode = vehicle.carer, vehicle.carer.travel_mode
         start_key, end_key = carer_place_keys(problem, carer.id)
+        breaks = (
+            _taken_breaks(vehicle, result.break_starts[v], clock) if result.break_starts else []
+        )
+        first_start = clock.instant(route[0][1])
+        first_travel, _ = matrices.leg(mode, start_key, tasks[route[0][0]].client_id)
+        if any(b.start < first_start for b in breaks):
+            depart = clock.instant(result.vehicle_start[v])
+        else:  # leave home just in time for the first visit
+            depart = first_start - timedelta(minutes=first_travel)
         stops: list[Stop] = []
-        here, free = start_key, None
+        here, leave = start_key, depart
         for t, start_min in route:
             task = tasks[t]
             travel_min, travel_m = matrices.leg(mode, here, task.client_id)
             start = clock.instant(start_min)
-            # Leave home just in time for the first visit; afterwards leave when a visit ends.
-            arrival = start if free is None else free + timedelta(minutes=travel_min)
+            arrival = _arrival(leave, travel_min, breaks, start)
+            at_door = sum(
+                (b.end - b.start for b in breaks if arrival <= b.start < start), timedelta()
+            )
             visit = problem.visit_by_id[task.visit_id]
             partner = [c for c in carers_at[task.visit_id] if c != carer.id]
             stops.append(
@@ -194,36 +347,72 @@ def _rounds(
                     end=start + timedelta(minutes=visit.duration_min),
                     travel_min=travel_min,
                     travel_m=travel_m,
-                    wait_min=round((start - arrival) / timedelta(minutes=1)),
+                    wait_min=minutes_between(arrival + at_door, start),
                     partner_carer_id=partner[0] if partner else None,
                 )
             )
-            here, free = task.client_id, stops[-1].end
+            here, leave = task.client_id, stops[-1].end
         back_min, back_m = matrices.leg(mode, here, end_key)
-        depart = stops[0].arrival - timedelta(minutes=stops[0].travel_min)
-        finish = stops[-1].end + timedelta(minutes=back_min)
+        after = [b for b in breaks if b.start >= leave]
+        finish = max(
+            [
+                leave
+                + timedelta(minutes=back_min)
+                + sum((b.end - b.start for b in after), timedelta())
+            ]
+            + [b.end for b in after]
+        )
         rounds.append(
             Round(
                 carer_id=carer.id,
-                shift_index=vehicles[v].shift_index,
+                shift_index=vehicle.shift_index,
                 travel_mode=mode,
                 start=depart,
                 end=finish,
                 stops=tuple(stops),
+                breaks=tuple(breaks),
                 travel_to_end_min=back_min,
                 travel_to_end_m=back_m,
                 kpis=round_kpis(
+                    problem,
+                    carer_id=carer.id,
                     start=depart,
                     end=finish,
                     stops=stops,
+                    breaks=breaks,
                     travel_to_end_min=back_min,
                     travel_to_end_m=back_m,
-                    hourly_cost=carer.hourly_cost,
-                    latest_start=latest,
                 ),
             )
         )
     return rounds
+
+
+def _main_carers(problem: Problem, first_pass: list[Round]) -> dict[str, set[str]]:
+    """Each client's two main carers: who did their visits in a first pass, and who could.
+
+    A carer scores two points per visit of the client they did in the first pass and one per
+    visit of the client they are qualified and on shift for, so a carer who works every day
+    the client needs care wins over one who happened to be nearest on a single day.
+    """
+    did: dict[str, Counter[str]] = defaultdict(Counter)
+    for r in first_pass:
+        for s in r.stops:
+            did[s.client_id][r.carer_id] += 1
+    score: dict[str, Counter[str]] = defaultdict(Counter)
+    for package, visit in problem.visits():
+        for c in problem.qualified_carers(visit):
+            if any(
+                sh.start <= visit.latest_start and visit.earliest_start < sh.end for sh in c.shifts
+            ):
+                score[package.client_id][c.id] += 1
+    for client, counts in did.items():
+        for carer_id, n in counts.items():
+            score[client][carer_id] += 2 * n
+    return {
+        client: {c for c, _ in sorted(n.items(), key=lambda kv: (-kv[1], kv[0]))[:2]}
+        for client, n in score.items()
+    }
 
 
 def solve(
@@ -256,22 +445,36 @@ def solve(
     -------
     Plan
         Rounds, unallocated visits with reasons, KPIs and solver information.
+
+    Notes
+    -----
+    With ``problem.weights.continuity`` above 0 the time is split over two passes: the second
+    pass costs visits done by anyone but each client's two main carers of the first.
     """
     started = time.perf_counter()
     _check_arguments(time_limit_s, seed)
     if matrices is None:
         matrices = build_matrices(problem, source)
     clock = Clock.of(problem)
-    budget = time_limit_s - (time.perf_counter() - started) - 0.05 * time_limit_s
-    data, vehicles, tasks = _routing_input(problem, matrices, clock, max(0.05, budget), seed)
+
+    def budget(share: float) -> float:
+        left = time_limit_s * 0.95 - (time.perf_counter() - started)
+        return max(0.05, left * share)
+
+    main_carers: dict[str, set[str]] | None = None
+    if problem.weights.continuity:
+        data, vehicles, tasks = _routing_input(problem, matrices, clock, budget(0.5), seed)
+        first = _rounds(problem, matrices, clock, solve_routing(data), vehicles, tasks)
+        main_carers = _main_carers(problem, first)
+    data, vehicles, tasks = _routing_input(problem, matrices, clock, budget(1.0), seed, main_carers)
     result = solve_routing(data)
     rounds = _rounds(problem, matrices, clock, result, vehicles, tasks)
 
-    done = {s.visit_id for r in rounds for s in r.stops}
+    starts = {s.visit_id: s.start for r in rounds for s in r.stops}
     unallocated = []
     for package, visit in problem.visits():
-        if visit.id not in done:
-            reason, message = explain(problem, matrices, visit.id)
+        if visit.id not in starts:
+            reason, message = explain(problem, matrices, visit.id, starts)
             unallocated.append(
                 UnallocatedVisit(
                     visit_id=visit.id,
@@ -285,7 +488,7 @@ def solve(
         problem_name=problem.name,
         rounds=tuple(rounds),
         unallocated=tuple(unallocated),
-        kpis=plan_kpis(rounds, len(unallocated)),
+        kpis=plan_kpis(problem, rounds, len(unallocated)),
         solver=SolveInfo(
             status=result.status,
             objective=result.objective,
