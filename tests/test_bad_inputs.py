@@ -26,7 +26,8 @@ from typer.testing import CliRunner, Result
 
 from rounds import InputError, ReasonCode, RoundsWarning, check, solve
 from rounds.cli import app
-from rounds.io import MAX_INPUT_BYTES, load_problem, parse_problem
+from rounds.io import MAX_INPUT_BYTES, load_plan, load_problem, parse_problem
+from rounds.plan import Kpis
 
 BAD = Path(__file__).parent / "data" / "bad"
 SRC = Path(__file__).parents[1] / "src" / "rounds"
@@ -400,3 +401,63 @@ def test_json_output_has_no_nan_and_round_trips(tmp_path: Path) -> None:
     assert "NaN" not in text
     assert "Infinity" not in text
     assert json.loads(text)["kpis"]["visits_unallocated"] == 1
+
+
+# -- known defects (strict xfail: a fix is noticed) -------------------------------------------
+
+
+def aware_plan_for_a_naive_problem(tmp_path: Path) -> tuple[Path, Path]:
+    naive = BAD / "shift_shorter_than_any_visit.json"
+    aware_text = naive.read_text().replace(':00"', ':00+00:00"')
+    aware = tmp_path / "aware.json"
+    aware.write_text(aware_text)
+    plan = solve(load_problem(aware), time_limit_s=0.1)
+    rounds_ = [r.model_dump(mode="json") for r in plan.rounds]
+    # Give the plan one round so the checker has instants to compare.
+    problem = load_problem(aware)
+    carer = problem.carers[0]
+    shift = carer.shifts[0]
+    rounds_.append(
+        {
+            "carer_id": carer.id,
+            "shift_index": 0,
+            "travel_mode": carer.travel_mode,
+            "start": shift.start.isoformat(),
+            "end": shift.start.isoformat(),
+            "stops": [],
+            "travel_to_end_min": 0,
+            "travel_to_end_m": 0,
+            "kpis": plan.kpis.model_dump(mode="json", include=set(Kpis.model_fields)),
+        }
+    )
+    data = plan.model_dump(mode="json")
+    data["rounds"] = rounds_
+    out = tmp_path / "plan.json"
+    out.write_text(json.dumps(data))
+    return naive, out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=TypeError,
+    reason="check() compares the plan's instants with the problem's: a plan with time zones "
+    "against a problem without raises TypeError instead of reporting a violation",
+)
+def test_check_of_a_plan_in_another_time_zone_kind_reports_it(tmp_path: Path) -> None:
+    naive, plan_path = aware_plan_for_a_naive_problem(tmp_path)
+    problem = load_problem(naive)
+    violations = check(problem, load_plan(plan_path))
+    assert violations
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="`rounds check` with a time-zone plan and a naive problem ends in a TypeError "
+    "traceback (exit 1) instead of a readable message",
+)
+def test_cli_check_of_a_plan_in_another_time_zone_kind_is_readable(tmp_path: Path) -> None:
+    naive, plan_path = aware_plan_for_a_naive_problem(tmp_path)
+    result = runner.invoke(app, ["check", str(naive), str(plan_path)])
+    no_traceback(result)
+    assert result.exit_code in (1, 2)
+    assert "time zone" in result.output
