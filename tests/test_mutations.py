@@ -34,7 +34,7 @@ from rounds.plan import Kpis, PlanKpis, Round, Stop, UnallocatedVisit
 
 from conftest import DAY, carer, loc, one_visit_packages, visit
 
-STRESS = settings.default.max_examples >= 10_000
+STRESS = settings().max_examples >= 10_000
 MIN = timedelta(minutes=1)
 
 
@@ -436,7 +436,7 @@ CORRUPTIONS: dict[str, Callable[[Problem, Plan, Draw], Outcome]] = {
 
 
 @settings(
-    max_examples=settings.default.max_examples if STRESS else 400,
+    max_examples=settings().max_examples if STRESS else 400,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much],
 )

@@ -50,12 +50,12 @@ from rounds import (
 from rounds.io import parse_problem
 from rounds.plan import Kpis
 
-STRESS = settings.default.max_examples >= 10_000
+STRESS = settings().max_examples >= 10_000
 
 
 def examples(n: int) -> int:
     """``n`` examples in the default run, the profile's count under the stress profile."""
-    return max(n, settings.default.max_examples) if STRESS else n
+    return max(n, settings().max_examples) if STRESS else n
 
 
 SOLVING = settings(
