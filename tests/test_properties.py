@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rounds import (
+    Break,
     Carer,
     Client,
     GivenMatrix,
@@ -109,7 +110,8 @@ def visits(draw: st.DrawFn, vid: str, tz: timezone | None) -> Visit:
         earliest_start=earliest,
         latest_start=earliest + timedelta(minutes=width),
         duration_min=draw(st.sampled_from((5, 15, 30, 45, 60, 90, 200))),
-        carers_required=draw(st.sampled_from((1, 1, 1, 1, 2))),
+        carers_required=(required := draw(st.sampled_from((1, 1, 1, 1, 2)))),
+        sync_tolerance_min=draw(st.sampled_from((0, 0, 5))) if required == 2 else 0,
         skills=tuple(draw(st.lists(st.sampled_from(SKILLS), max_size=2))),
         priority=draw(st.integers(1, 5)),
         demand=draw(st.sampled_from((0, 0, 0, 1, 3))),
@@ -125,10 +127,22 @@ def carers(draw: st.DrawFn, cid: str, tz: timezone | None) -> Carer:
         length = draw(st.sampled_from((20, 60, 240, 480, 600)))
         if start + length > 24 * 60 - 1:
             break
+        breaks: tuple[Break, ...] = ()
+        if length >= 240 and draw(st.booleans()):
+            opens = (DAY + timedelta(minutes=start + 120)).replace(tzinfo=tz)
+            breaks = (
+                Break(
+                    earliest_start=opens,
+                    latest_start=opens + timedelta(minutes=draw(st.sampled_from((0, 60)))),
+                    duration_min=draw(st.sampled_from((15, 30))),
+                    paid=draw(st.booleans()),
+                ),
+            )
         shifts.append(
             Shift(
                 start=instant(draw, tz, start, start),
                 end=instant(draw, tz, start + length, start + length).replace(second=0),
+                breaks=breaks,
             )
         )
         cursor = start + length + 30
@@ -144,6 +158,8 @@ def carers(draw: st.DrawFn, cid: str, tz: timezone | None) -> Carer:
         max_working_min=draw(st.none() | st.sampled_from((30, 120, 300, 600))),
         hourly_cost=draw(st.sampled_from((0.0, 12.6, 13.15, 20.0))),
         capacity=draw(st.none() | st.integers(0, 6)),
+        max_leg_min=draw(st.none() | st.sampled_from((5, 15, 40))),
+        max_travel_min=draw(st.none() | st.sampled_from((30, 120))),
     )
 
 
@@ -172,12 +188,25 @@ def problems(draw: st.DrawFn, *, max_clients: int = 6, max_carers: int = 3) -> P
     tz = draw(st.sampled_from(ZONES))
     n_clients = draw(st.integers(0, max_clients))
     clients = [Client(id=f"C{i}", location=draw(locations())) for i in range(n_clients)]
+    carers_ = [draw(carers(f"K{i}", tz)) for i in range(draw(st.integers(0, max_carers)))]
+    carer_ids = [k.id for k in carers_]
     packages = []
     for i, client in enumerate(clients):
         n_visits = draw(st.integers(1, 3))
         calls = tuple(draw(visits(f"V{i}-{j}", tz)) for j in range(n_visits))
-        packages.append(Package(id=f"P{i}", client_id=client.id, visits=calls))
-    carers_ = [draw(carers(f"K{i}", tz)) for i in range(draw(st.integers(0, max_carers)))]
+        chosen = draw(st.permutations(carer_ids))
+        n_preferred = draw(st.integers(0, len(chosen)))
+        n_declined = draw(st.integers(0, len(chosen) - n_preferred))
+        packages.append(
+            Package(
+                id=f"P{i}",
+                client_id=client.id,
+                visits=calls,
+                ordered=draw(st.booleans()),
+                preferred_carers=tuple(chosen[:n_preferred]),
+                declined_carers=tuple(chosen[n_preferred : n_preferred + n_declined]),
+            )
+        )
     travel = TravelSettings()
     if carers_ and clients and draw(st.integers(0, 5)) == 0:
         travel = TravelSettings(matrices=(given_matrix(draw, carers_, clients),))
