@@ -859,9 +859,18 @@ def _snap(network: StreetNetwork, lonlat: FloatArray, max_snap_m: float) -> _Sna
     times = network.time_s[arcs] * share
     weights = lengths if network.profile.uniform else times
 
-    # One entry per (tail, head): the cheapest.
+    # Drop dead-end trees without a snapped point: no shortest path between points enters them.
     n = network.n_nodes + idx.size
+    alive = _prune_dead_ends(tails, heads, n, node[idx])
+    live = alive[tails] & alive[heads]
+    renumber = np.cumsum(alive) - 1
+    tails, heads = renumber[tails], renumber[heads]
+    node = np.where(node >= 0, renumber[np.maximum(node, 0)], -1)
+    n = int(alive.sum())
+
+    # One entry per (tail, head): the cheapest.
     pick = np.lexsort((weights, heads, tails))
+    pick = pick[live[pick]]
     t_s, h_s = tails[pick], heads[pick]
     keep = np.ones(pick.size, dtype=bool)
     keep[1:] = (t_s[1:] != t_s[:-1]) | (h_s[1:] != h_s[:-1])
@@ -883,6 +892,28 @@ def _snap(network: StreetNetwork, lonlat: FloatArray, max_snap_m: float) -> _Sna
         piece_from=f0[pick],
         piece_to=f1[pick],
     )
+
+
+def _prune_dead_ends(
+    tails: IntArray, heads: IntArray, n: int, terminals: IntArray
+) -> npt.NDArray[np.bool_]:
+    """Nodes left after repeatedly removing non-terminal nodes with one neighbour (or none)."""
+    lo, hi = np.minimum(tails, heads), np.maximum(tails, heads)
+    pairs = np.unique(np.column_stack([lo[lo != hi], hi[lo != hi]]), axis=0)
+    u, v = pairs[:, 0], pairs[:, 1]
+    degree = np.bincount(u, minlength=n) + np.bincount(v, minlength=n)
+    alive = np.ones(n, dtype=bool)
+    pinned = np.zeros(n, dtype=bool)
+    pinned[terminals] = True
+    edge_alive = np.ones(u.size, dtype=bool)
+    while True:
+        leaves = alive & ~pinned & (degree <= 1)
+        if not leaves.any():
+            return alive
+        alive &= ~leaves
+        gone = edge_alive & (leaves[u] | leaves[v])
+        edge_alive &= ~gone
+        degree -= np.bincount(u[gone], minlength=n) + np.bincount(v[gone], minlength=n)
 
 
 def _csr_entry(
