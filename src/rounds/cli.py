@@ -16,7 +16,15 @@ import typer
 
 from rounds.check import check
 from rounds.errors import RoundsError, RoundsWarning
-from rounds.io import demo_problem_path, load_plan, load_problem, save_json, schema_text
+from rounds.io import (
+    demo_network_path,
+    demo_problem_path,
+    load_plan,
+    load_problem,
+    save_json,
+    schema_text,
+)
+from rounds.matrix import MatrixSource, build_matrices
 from rounds.report import summary
 from rounds.solve import solve
 
@@ -36,6 +44,14 @@ TimeLimit = Annotated[
     float, typer.Option("--time-limit", "-t", help="Seconds the solver may use.", min=0.01)
 ]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed.", min=0)]
+Network = Annotated[
+    Path | None,
+    typer.Option(
+        "--network",
+        help="OpenStreetMap street file (.osm, .osm.bz2, .osm.pbf, .graphml) for travel times; "
+        "without it, crow-fly estimates.",
+    ),
+]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -58,12 +74,25 @@ def _guarded(action: Callable[[], T]) -> T:
     return result
 
 
-def _solve_and_report(problem_path: Path, output: Path, time_limit: float, seed: int) -> None:
+def _network_source(network: Path | None) -> MatrixSource | None:
+    if network is None:
+        return None
+    from rounds.network import NetworkSource
+
+    return _guarded(lambda: NetworkSource.from_file(network))
+
+
+def _solve_and_report(
+    problem_path: Path, output: Path, time_limit: float, seed: int, network: Path | None = None
+) -> None:
     problem = _guarded(lambda: load_problem(problem_path))
-    plan = _guarded(lambda: solve(problem, time_limit_s=time_limit, seed=seed))
+    source = _network_source(network)
+    # Street matrices are built (or read from the cache) before the solver's clock starts.
+    matrices = _guarded(lambda: build_matrices(problem, source))
+    plan = _guarded(lambda: solve(problem, time_limit_s=time_limit, seed=seed, matrices=matrices))
     _guarded(lambda: save_json(plan, output))
     typer.echo(summary(plan))
-    violations = check(problem, plan)
+    violations = check(problem, plan, source=source)
     typer.echo(f"\n  checker: {len(violations)} violation(s); plan written to {output}")
     for v in violations:
         typer.echo(f"    {v}", err=True)
@@ -78,9 +107,18 @@ def demo(
     ] = Path("rounds-demo-plan.json"),
     time_limit: TimeLimit = 10.0,
     seed: Seed = 0,
+    crow_fly: Annotated[
+        bool,
+        typer.Option("--crow-fly", help="Use crow-fly estimates instead of the bundled streets."),
+    ] = False,
 ) -> None:
-    """Solve the bundled Kilburn & Willesden example and print its summary."""
-    _solve_and_report(_guarded(demo_problem_path), output, time_limit, seed)
+    """Solve the bundled Kilburn & Belsize Park example on its streets and print its summary.
+
+    Travel times come from the bundled OpenStreetMap extract (© OpenStreetMap contributors);
+    the first run builds the walk, cycle and drive networks and caches them.
+    """
+    network = None if crow_fly else _guarded(demo_network_path)
+    _solve_and_report(_guarded(demo_problem_path), output, time_limit, seed, network)
 
 
 @app.command("solve")
@@ -89,20 +127,23 @@ def solve_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the plan JSON.")],
     time_limit: TimeLimit = 10.0,
     seed: Seed = 0,
+    network: Network = None,
 ) -> None:
     """Plan rounds for PROBLEM and write the plan to --output."""
-    _solve_and_report(problem, output, time_limit, seed)
+    _solve_and_report(problem, output, time_limit, seed, network)
 
 
 @app.command("check")
 def check_command(
     problem: Annotated[Path, typer.Argument(help="Problem JSON file.")],
     plan: Annotated[Path, typer.Argument(help="Plan JSON file.")],
+    network: Network = None,
 ) -> None:
     """Check PLAN against PROBLEM; exit 1 if it breaks any rule."""
     the_problem = _guarded(lambda: load_problem(problem))
     the_plan = _guarded(lambda: load_plan(plan))
-    violations = _guarded(lambda: check(the_problem, the_plan))
+    source = _network_source(network)
+    violations = _guarded(lambda: check(the_problem, the_plan, source=source))
     for v in violations:
         typer.echo(str(v))
     typer.echo(f"{len(violations)} violation(s)")

@@ -19,6 +19,7 @@ from rounds.plan import Plan
 
 __all__ = [
     "MAX_INPUT_BYTES",
+    "demo_network_path",
     "demo_problem_path",
     "format_validation_error",
     "json_schema",
@@ -152,3 +153,16 @@ def demo_problem_path() -> Path:
     if source_tree.is_file():
         return source_tree
     raise InputError("the demo problem is missing: reinstall rounds or run from a source tree")
+
+
+def demo_network_path() -> Path:
+    """Where the bundled demo street extract lives (OpenStreetMap, © OpenStreetMap contributors)."""
+    packaged = resources.files("rounds") / "_data" / "osm" / "camden-demo.osm.bz2"
+    if packaged.is_file():
+        return Path(str(packaged))
+    source_tree = Path(__file__).resolve().parents[2] / "data" / "osm" / "camden-demo.osm.bz2"
+    if source_tree.is_file():
+        return source_tree
+    raise InputError(
+        "the demo street network is missing: reinstall rounds or run from a source tree"
+    )

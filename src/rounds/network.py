@@ -454,7 +454,12 @@ def extract_osm(src: str | Path, dst: str | Path, bbox: tuple[float, float, floa
         raise InputError(f"bbox: {bbox} is not (west, south, east, north) with west < east")
     osmium = _osmium()
     dst = Path(dst)
-    with osmium.BackReferenceWriter(str(dst), ref_src=str(src), overwrite=True) as writer:
+    # Without version, timestamp and user metadata: routing needs none of it.
+    name = dst.name.lower()
+    kind = "pbf" if name.endswith(".pbf") else "osm"
+    kind += next((c for c in (".bz2", ".gz") if name.endswith(c)), "")
+    out = osmium.io.File(str(dst), f"{kind},add_metadata=false")
+    with osmium.BackReferenceWriter(out, ref_src=str(src), overwrite=True) as writer:
         for obj in osmium.FileProcessor(str(src)).with_locations():
             if not obj.is_way() or "highway" not in obj.tags:
                 continue
