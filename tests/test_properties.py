@@ -70,6 +70,7 @@ CHEAP = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 
+MINUTE = timedelta(minutes=1)
 DAY = datetime(2025, 3, 10)
 LAT0, LON0 = 51.54, -0.19
 SKILLS = ("hoist", "medication", "dementia")
@@ -257,7 +258,10 @@ def assert_kpis_add_up(plan: Plan) -> None:
         assert r.kpis.visits == len(r.stops)
         assert r.kpis.travel_min == sum(s.travel_min for s in r.stops) + r.travel_to_end_min
         assert r.kpis.wait_min == sum(s.wait_min for s in r.stops)
-        assert r.kpis.paid_min == round((r.end - r.start) / timedelta(minutes=1))
+        span = (r.end - r.start) / MINUTE
+        unpaid = sum((b.end - b.start) / MINUTE for b in r.breaks if not b.paid)
+        assert r.kpis.break_min == round(sum((b.end - b.start) / MINUTE for b in r.breaks))
+        assert r.kpis.paid_min == round(span - unpaid)
     assert plan.kpis.visits == sum(len(r.stops) for r in plan.rounds)
     assert plan.kpis.visits_unallocated == len(plan.unallocated)
     assert plan.kpis.rounds == len(plan.rounds)
