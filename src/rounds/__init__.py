@@ -7,7 +7,7 @@ The pipeline is a chain of plain values::
 Start with :func:`rounds.solve` and :func:`rounds.check`.
 """
 
-from rounds import io, report
+from rounds import io, network, report
 from rounds.check import Violation, ViolationCode, check
 from rounds.errors import InputError, RoundsError, RoundsWarning, SolverError
 from rounds.matrix import HaversineSource, MatrixSource, ModeMatrix, TravelMatrices, build_matrices
@@ -26,6 +26,7 @@ from rounds.models import (
     Visit,
     WorkingRules,
 )
+from rounds.network import NetworkSource
 from rounds.plan import (
     Kpis,
     Plan,
@@ -52,6 +53,7 @@ __all__ = [
     "Location",
     "MatrixSource",
     "ModeMatrix",
+    "NetworkSource",
     "ObjectiveWeights",
     "Package",
     "Plan",
@@ -78,6 +80,7 @@ __all__ = [
     "build_matrices",
     "check",
     "io",
+    "network",
     "report",
     "solve",
 ]

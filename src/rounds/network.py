@@ -89,7 +89,7 @@ OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 DEFAULT_MAX_SNAP_M = 500.0
 """A location farther than this from every street is not placed on the network, metres."""
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Bumped whenever cached networks or matrices change meaning."""
 
 #: Tags osmnx must keep on edges so that profiles can filter on them.
@@ -534,7 +534,7 @@ class StreetNetwork:
     Arc ``a`` runs from node ``tail[a]`` to ``head[a]``; ``length_m[a]`` metres take
     ``time_s[a]`` seconds; its shape is the projected points ``coords[offsets[a]:offsets[a+1]]``.
     ``reverse[a]`` is the arc running the same geometry backwards, or -1 (a one-way street).
-    Coordinates are in metres in ``crs`` (a UTM zone chosen by osmnx); ``measure`` is the
+    Coordinates are in metres in ``crs`` (the UTM zone of the median node); ``measure`` is the
     great-circle metres from the arc's start to each of its points, as osmnx measures ``length``,
     so a point snapped onto an arc splits its length exactly. Speed is uniform along an arc.
     """
@@ -657,8 +657,7 @@ def street_network(graph: nx.MultiDiGraph, profile: Profile, *, key: str = "") -
         keep = [(u, v, k) for u, v, k, d in graph.edges(keys=True, data=True) if profile.allows(d)]
         if not keep:
             raise InputError(f"the street graph has no edge a {profile.name} profile may use")
-        sub = graph.edge_subgraph(keep).copy()
-        sub = ox.truncate.largest_component(sub, strongly=profile.oneway)
+        sub = _largest_component(graph, keep, strongly=profile.oneway)
         if profile.uniform:
             mps = profile.speed_kmh / 3.6
             for _, _, d in sub.edges(data=True):
@@ -675,11 +674,34 @@ def street_network(graph: nx.MultiDiGraph, profile: Profile, *, key: str = "") -
                 edge_attrs_differ=None if profile.uniform else ["speed_kph"],
                 edge_attr_aggs={"length": sum, "travel_time": sum},
             )
-        projected = ox.project_graph(sub)
-    return _compact(projected, profile, key)
+    return _compact(sub, profile, key)
+
+
+def _largest_component(
+    graph: nx.MultiDiGraph, keep: list[tuple[Any, Any, Any]], *, strongly: bool
+) -> nx.MultiDiGraph:
+    """A new graph of the ``keep`` edges, cut to their largest (strongly) connected component."""
+    import networkx as nx
+
+    sub = nx.MultiDiGraph(**graph.graph)
+    sub.add_edges_from((u, v, k, graph.edges[u, v, k]) for u, v, k in keep)
+    parts = nx.strongly_connected_components if strongly else nx.weakly_connected_components
+    biggest = max(parts(sub), key=len)
+    sub.remove_nodes_from([n for n in list(sub.nodes) if n not in biggest])
+    sub.add_nodes_from((n, graph.nodes[n]) for n in biggest)
+    return sub
+
+
+def _utm_crs(lon: float, lat: float) -> str:
+    """The UTM zone (WGS84) containing ``lon``, ``lat``, as an EPSG code."""
+    zone = min(int((lon + 180.0) // 6.0) + 1, 60)
+    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
 
 
 def _compact(graph: nx.MultiDiGraph, profile: Profile, key: str) -> StreetNetwork:
+    """Arrays of an unprojected (WGS84) graph, projected to its UTM zone."""
+    import pyproj
+
     nodes = list(graph.nodes)
     index = {n: i for i, n in enumerate(nodes)}
     node_xy = np.array([(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in nodes], dtype=float)
@@ -712,7 +734,7 @@ def _compact(graph: nx.MultiDiGraph, profile: Profile, key: str) -> StreetNetwor
                 and reverse[b] < 0
                 and math.isclose(lengths[a], lengths[b], rel_tol=1e-9, abs_tol=1e-6)
                 and shapes[a].shape == shapes[b].shape
-                and np.allclose(shapes[a], shapes[b][::-1], atol=1e-6)
+                and np.allclose(shapes[a], shapes[b][::-1], rtol=0.0, atol=1e-9)
             ):
                 reverse[a], reverse[b] = b, a
                 break
@@ -730,7 +752,12 @@ def _compact(graph: nx.MultiDiGraph, profile: Profile, key: str) -> StreetNetwor
 
     counts = np.array([len(s) for s in shapes], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-    coords = np.concatenate(shapes) if shapes else np.zeros((0, 2))
+    lonlat = np.concatenate(shapes) if shapes else np.zeros((0, 2))
+    measure = _measure(lonlat, offsets, np.array(lengths, dtype=float))
+    crs = _utm_crs(*np.median(node_xy, axis=0))
+    project = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    coords = np.column_stack(project.transform(lonlat[:, 0], lonlat[:, 1]))
+    node_xy = np.column_stack(project.transform(node_xy[:, 0], node_xy[:, 1]))
     arrays = {
         "node_xy": node_xy,
         "tail": np.array(tails, dtype=np.int64),
@@ -739,10 +766,9 @@ def _compact(graph: nx.MultiDiGraph, profile: Profile, key: str) -> StreetNetwor
         "time_s": np.array(times, dtype=float),
         "offsets": offsets,
         "coords": coords,
-        "measure": _measure(coords, offsets, np.array(lengths, dtype=float), graph.graph["crs"]),
+        "measure": measure,
         "reverse": np.array(reverse, dtype=np.int64),
     }
-    crs = str(graph.graph["crs"])
     if not key:
         digest = hashlib.sha256(profile.fingerprint().encode() + crs.encode())
         for arr in arrays.values():
@@ -751,14 +777,11 @@ def _compact(graph: nx.MultiDiGraph, profile: Profile, key: str) -> StreetNetwor
     return StreetNetwork(profile=profile, key=key, crs=crs, **arrays)
 
 
-def _measure(coords: FloatArray, offsets: IntArray, lengths: FloatArray, crs: Any) -> FloatArray:
+def _measure(lonlat: FloatArray, offsets: IntArray, lengths: FloatArray) -> FloatArray:
     """Great-circle metres from each arc's start to each of its points (osmnx's formula)."""
-    import pyproj
-
-    if coords.shape[0] == 0:
+    if lonlat.shape[0] == 0:
         return np.zeros(0)
-    back = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    lon, lat = back.transform(coords[:, 0], coords[:, 1])
+    lon, lat = lonlat[:, 0], lonlat[:, 1]
     phi, lmb = np.radians(lat), np.radians(lon)
     h = (
         np.sin(np.diff(phi) / 2) ** 2
