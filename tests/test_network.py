@@ -408,3 +408,18 @@ def test_camden_walking_matrix_equals_networkx_on_a_sample() -> None:
         want = np.array([got[int(b)] for b in nodes])
         np.testing.assert_allclose(m.distances_m[i], want + m.snap_m[i] + m.snap_m, atol=1e-6)
         assert m.distances_m[i, i] == 0
+
+
+# -- the bundled demo -----------------------------------------------------------------------------
+
+
+def test_the_bundled_extract_places_every_demo_address(tmp_path: Path) -> None:
+    from rounds.io import demo_network_path, demo_problem_path, load_problem
+    from rounds.matrix import places_of
+
+    problem = load_problem(demo_problem_path())
+    streets = NetworkSource.from_file(demo_network_path(), cache_dir=tmp_path)
+    m = streets.matrix(places_of(problem).locations, "walk")
+    assert m.unplaced == frozenset()
+    assert m.snap_m is not None
+    assert float(m.snap_m.max()) < 150
