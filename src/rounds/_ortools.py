@@ -426,7 +426,7 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
     remaining = max(0.05, data.time_limit_s - (time.perf_counter() - started))
     params = _search_parameters(remaining)
 
-    solution = routing.SolveWithParameters(params)
+    solution = _multi_start(routing, params)
     if solution is None:
         # Every task is optional, so "no route at all" is always feasible: start from it.
         remaining = max(0.05, data.time_limit_s - (time.perf_counter() - started))
@@ -461,3 +461,96 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
         int(solution.ObjectiveValue()),
         tuple(tuple(solution.StartValue(b) for b in vb) for vb in break_vars),
     )
+
+
+# -- search: parameters and multi-start -----------------------------------------------------------
+
+#: First-solution strategy of each parallel start: the first is the default; each further start
+#: (one per spare core) tries another, and the cheapest solution wins.
+_START_STRATEGIES = ("PARALLEL_CHEAPEST_INSERTION", "SAVINGS")
+#: Environment variable capping parallel starts (``1`` turns multi-start off).
+WORKERS_ENV = "ROUNDS_SEARCH_WORKERS"
+
+
+def _workers() -> int:
+    """Parallel starts: one per core, at most one per strategy, capped by ``WORKERS_ENV``."""
+    import multiprocessing
+    import os
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    wanted = len(_START_STRATEGIES)
+    cap = os.environ.get(WORKERS_ENV, "")
+    if cap.strip().isdigit():
+        wanted = min(wanted, max(1, int(cap)))
+    return max(1, min(wanted, os.cpu_count() or 1))
+
+
+def _routes_of(routing: Any, solution: Any) -> list[list[int]]:
+    """The routing indices each vehicle visits, in order (starts and ends left out)."""
+    routes = []
+    for v in range(routing.vehicles()):
+        index, route = solution.Value(routing.NextVar(routing.Start(v))), []
+        while not routing.IsEnd(index):
+            route.append(index)
+            index = solution.Value(routing.NextVar(index))
+        routes.append(route)
+    return routes
+
+
+def _other_start(routing: Any, params: Any, conn: Any) -> None:
+    """Child process: solve with ``params`` and send back ``(objective, routes)`` or ``None``."""
+    try:
+        solution = routing.SolveWithParameters(params)
+        found = None
+        if solution is not None:
+            found = (solution.ObjectiveValue(), _routes_of(routing, solution))
+        conn.send(found)
+    finally:
+        conn.close()
+
+
+def _multi_start(routing: Any, params: Any) -> Any:
+    """Solve with ``params`` here and, on spare cores, from other first solutions; keep the best.
+
+    The model is built once: each further start is a forked copy of this process that searches
+    within the same time limit and sends back its routes, which are restored here when they
+    cost less. Returns the best assignment, or ``None`` when no start found one.
+    """
+    import multiprocessing
+    import warnings
+
+    n = _workers()
+    if n == 1:
+        return routing.SolveWithParameters(params)
+    limit_s = params.time_limit.ToMilliseconds() / 1000
+    context = multiprocessing.get_context("fork")
+    children = []
+    for strategy in _START_STRATEGIES[1:n]:
+        other = pywrapcp.DefaultRoutingSearchParameters()
+        other.CopyFrom(params)
+        other.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, strategy)
+        receive, send = context.Pipe(duplex=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # fork in a threaded process
+            child = context.Process(target=_other_start, args=(routing, other, send), daemon=True)
+            child.start()
+        send.close()
+        children.append((child, receive))
+    solution = routing.SolveWithParameters(params)
+    best = None if solution is None else solution.ObjectiveValue()
+    for child, receive in children:
+        found = None
+        if receive.poll(max(1.0, 0.5 * limit_s)):
+            try:
+                found = receive.recv()
+            except EOFError:
+                found = None
+        child.join(timeout=1.0)
+        if child.is_alive():
+            child.kill()
+        if found is not None and (best is None or found[0] < best):
+            restored = routing.ReadAssignmentFromRoutes(found[1], True)
+            if restored is not None:
+                solution, best = restored, found[0]
+    return solution
