@@ -86,8 +86,6 @@ class SyncSpec:
     first: int
     second: int
     tolerance: int = 0
-    interchangeable: bool = True
-    """The two tasks allow the same vehicles, so their order may be fixed to break symmetry."""
 
 
 @dataclass(frozen=True)
@@ -360,6 +358,7 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
     break_vars = _add_breaks(data, routing, manager, time_dim, service)
 
     all_vehicles = set(range(n_vehicles))
+    paired = {t for sync in data.synchronised for t in (sync.first, sync.second)}
     for t, task in enumerate(data.tasks):
         index = manager.NodeToIndex(node_of_task[t])
         cumul = time_dim.CumulVar(index)
@@ -381,7 +380,8 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
         if allowed != all_vehicles:
             # -1 stays allowed: an optional task may be left undone.
             routing.VehicleVar(index).SetValues([-1, *sorted(allowed)])
-        routing.AddDisjunction([index], task.penalty)
+        if t not in paired:
+            routing.AddDisjunction([index], task.penalty)
         routing.AddVariableMinimizedByFinalizer(cumul)
 
     def index_of(task: int) -> int:
@@ -389,20 +389,21 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
 
     big = 2 * _horizon(data)
     for sync in data.synchronised:
+        # A double-up. "Both or neither" is NOT a hard constraint: OR-Tools' insertion
+        # heuristics and local search move one node at a time, and a hard equality of the two
+        # nodes' activity stops them from ever inserting a pair. Instead the pair shares one
+        # disjunction whose penalty is paid once unless both are done, so half a pair gains
+        # nothing; the timing and different-carer rules bind whenever both are done, and
+        # the caller drops any half pair left at the end.
         ia, ib = index_of(sync.first), index_of(sync.second)
         ca, cb = time_dim.CumulVar(ia), time_dim.CumulVar(ib)
-        solver.Add(routing.ActiveVar(ia) == routing.ActiveVar(ib))
-        if sync.tolerance == 0:
-            solver.Add(ca == cb)
-        else:
-            solver.Add(ca - cb <= sync.tolerance)
-            solver.Add(cb - ca <= sync.tolerance)
-        va, vb, active = routing.VehicleVar(ia), routing.VehicleVar(ib), routing.ActiveVar(ia)
-        if sync.interchangeable:
-            # Different vehicles, ordered to break symmetry; both are -1 when undone.
-            solver.Add(va < vb + 1 - active)
-        else:
-            solver.Add(va + (1 - active) * (n_vehicles + 2) != vb)
+        both = routing.ActiveVar(ia) * routing.ActiveVar(ib)
+        solver.Add(ca - cb - big * (1 - both) <= sync.tolerance)
+        solver.Add(cb - ca - big * (1 - both) <= sync.tolerance)
+        va, vb = routing.VehicleVar(ia), routing.VehicleVar(ib)
+        solver.Add(va + (1 - both) * (n_vehicles + 2) != vb)
+        penalty = data.tasks[sync.first].penalty + data.tasks[sync.second].penalty
+        routing.AddDisjunction([ia, ib], penalty, 2, routing.PENALIZE_ONCE)
 
     for gap in data.gaps:
         ia, ib = index_of(gap.before), index_of(gap.after)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -238,9 +238,7 @@ def _routing_input(
                     )
                 )
             if visit.carers_required == 2:
-                synchronised.append(
-                    SyncSpec(first, first + 1, visit.sync_tolerance_min, interchangeable=not lead)
-                )
+                synchronised.append(SyncSpec(first, first + 1, visit.sync_tolerance_min))
             if previous_task is not None:
                 lo = visit.min_gap_from_previous_min
                 if lo is None and package.ordered:
@@ -305,9 +303,21 @@ def _rounds(
     for v, route in enumerate(result.routes):
         for t, _ in route:
             carers_at[tasks[t].visit_id].append(vehicles[v].carer.id)
-    for visit_id, carers in carers_at.items():
-        if len(carers) != problem.visit_by_id[visit_id].carers_required:
-            raise SolverError(f"visit {visit_id!r} came back with {len(carers)} carer(s)")
+    half_done = {
+        visit_id
+        for visit_id, carers in carers_at.items()
+        if len(carers) < problem.visit_by_id[visit_id].carers_required
+    }
+    if any(len(c) > problem.visit_by_id[v].carers_required for v, c in carers_at.items()):
+        raise SolverError("a visit came back with more carers than it needs")
+    if half_done:  # never half a double-up: such a visit is left out whole
+        result = replace(
+            result,
+            routes=tuple(
+                tuple((t, m) for t, m in route if tasks[t].visit_id not in half_done)
+                for route in result.routes
+            ),
+        )
 
     rounds: list[Round] = []
     for v, route in enumerate(result.routes):
@@ -468,6 +478,8 @@ def solve(
         main_carers = _main_carers(problem, first)
     data, vehicles, tasks = _routing_input(problem, matrices, clock, budget(1.0), seed, main_carers)
     result = solve_routing(data)
+    if result.status == "invalid":
+        raise SolverError("OR-Tools rejected the routing model or its search parameters")
     rounds = _rounds(problem, matrices, clock, result, vehicles, tasks)
 
     starts = {s.visit_id: s.start for r in rounds for s in r.stops}
