@@ -30,6 +30,7 @@ from rounds.network import (
     NetworkSource,
     Profile,
     StreetNetwork,
+    download_graph,
     extract_osm,
     leg_path,
     load_graph,
@@ -423,3 +424,34 @@ def test_the_bundled_extract_places_every_demo_address(tmp_path: Path) -> None:
     assert m.unplaced == frozenset()
     assert m.snap_m is not None
     assert float(m.snap_m.max()) < 150
+
+
+def test_online_sources_ask_osmnx_for_every_highway(
+    town_graph: nx.MultiDiGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import osmnx as ox
+
+    calls: list[tuple[object, dict[str, object]]] = []
+
+    def fake(query: object, **kw: object) -> nx.MultiDiGraph:
+        calls.append((query, kw))
+        assert "foot" in ox.settings.useful_tags_way  # profiles can filter on it
+        return town_graph
+
+    monkeypatch.setattr(ox, "graph_from_place", fake)
+    monkeypatch.setattr(ox, "graph_from_bbox", fake)
+    streets = NetworkSource.from_place("Town", cache_dir=tmp_path)
+    assert streets.matrix([loc(100, 0), loc(100, 100)], "walk").distances_m[0, 1] > 1_800
+    NetworkSource.around([loc(0, 0), loc(1000, 100)], buffer_m=500, cache_dir=tmp_path)
+    (_, by_place), (bbox, _) = calls
+    assert by_place["custom_filter"] == '["highway"]'
+    assert by_place["simplify"] is False
+    assert isinstance(bbox, tuple)
+    west, south, east, north = bbox
+    assert west < loc(0, 0).lon < loc(1000, 0).lon < east
+    assert south < loc(0, 0).lat < loc(0, 100).lat < north
+    assert "foot" not in ox.settings.useful_tags_way  # settings restored
+    with pytest.raises(InputError, match="exactly one"):
+        download_graph()
+    with pytest.raises(InputError, match="exactly one"):
+        download_graph(place="Town", bbox=(0.0, 0.0, 1.0, 1.0))

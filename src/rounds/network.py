@@ -1212,7 +1212,7 @@ class NetworkSource:
         """Download the streets of a named place from OpenStreetMap (needs network access)."""
         cache_dir = options.get("cache_dir")
         graph = download_graph(place=place, cache_dir=Path(cache_dir) if cache_dir else None)
-        return cls(graph, label=f"osm {place}", key=_key("place", place), **options)
+        return cls(graph, label=f"osm {place}", **options)
 
     @classmethod
     def from_bbox(cls, bbox: tuple[float, float, float, float], **options: Any) -> NetworkSource:
@@ -1220,7 +1220,7 @@ class NetworkSource:
         cache_dir = options.get("cache_dir")
         graph = download_graph(bbox=bbox, cache_dir=Path(cache_dir) if cache_dir else None)
         label = "osm bbox " + ",".join(f"{v:.4f}" for v in bbox)
-        return cls(graph, label=label, key=_key("bbox", repr(bbox)), **options)
+        return cls(graph, label=label, **options)
 
     @classmethod
     def around(
