@@ -83,7 +83,9 @@ class Instance:
     @cached_property
     def _dimacs(self) -> IntArray:
         # Exact integer truncation: floor(10 * sqrt(s)) == isqrt(100 * s) for integer s.
-        return np.vectorize(math.isqrt, otypes=[np.int64])(self._squared)
+        return np.asarray(
+            np.vectorize(math.isqrt, otypes=[np.int64])(self._squared), dtype=np.int64
+        )
 
     @cached_property
     def _ceil(self) -> IntArray:

@@ -157,7 +157,7 @@ def run_ortools(instance: Instance, convention: Convention, time_limit_s: float,
         return int(arcs[a][b] + service[a])
 
     def demand(i: int) -> int:
-        return instance.demand[manager.IndexToNode(i)]
+        return int(instance.demand[manager.IndexToNode(i)])
 
     routing.SetArcCostEvaluatorOfAllVehicles(routing.RegisterTransitCallback(distance))
     if convention == "hierarchical":
