@@ -60,3 +60,16 @@ def demo(session: nox.Session) -> None:
     """Solve the bundled demo problem."""
     _install(session)
     session.run("rounds", "demo", *session.posargs)
+
+
+@nox.session(default=False)
+def benchmarks(session: nox.Session) -> None:
+    """VRPTW benchmark against PyVRP, VROOM and plain OR-Tools (e.g. `-- --quick`).
+
+    Timed runs take the shared lock /tmp/rounds-bench.lock so only one benchmark runs at a time.
+    """
+    _install(session, "bench")
+    session.run(
+        "flock", "/tmp/rounds-bench.lock", "python", "-m", "benchmarks.run", *session.posargs,
+        external=True,
+    )  # fmt: skip
