@@ -1,4 +1,4 @@
-"""Generate ``data/demo/problem.json``: one home-care day in Kilburn and Willesden (Brent).
+"""Generate ``data/demo/problem.json``: one home-care day in Kilburn and Belsize Park (Camden).
 
 The demo is synthetic but sits on real places. Every client and every carer's home is a real
 unit postcode centroid from the ONS National Statistics Postcode Lookup (May 2025), read from
@@ -7,9 +7,12 @@ plans and the rota are made up.
 
 The day (Monday 10 March 2025, naive local times) has two compact walking patches:
 
-* **Kilburn**: NW6 sectors 6 and 7 (Brondesbury, Queen's Park; the Brent side of Kilburn High
-  Road), around Brondesbury Park;
-* **Willesden**: NW10, around Willesden High Road and Church Road.
+* **Kilburn**: NW6 sectors 1 and 2 (the Camden side of Kilburn High Road, West End Lane and
+  the railways through West Hampstead), around Kilburn Grange Park;
+* **Belsize Park**: NW3, around Haverstock Hill and Belsize Village.
+
+Both patches lie inside the London Borough of Camden, so the bundled OpenStreetMap extract
+``data/osm/camden-demo.osm.bz2`` covers every address (``rounds demo`` walks real streets).
 
 Clients are sampled from the postcodes within 700 m of each patch centre, so a walking leg
 between neighbours takes a few minutes. Each client has one package of one to four
@@ -39,14 +42,24 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from rounds.models import Carer, Client, Location, Package, Problem, Shift, TravelMode, Visit
+from rounds.models import (
+    Break,
+    Carer,
+    Client,
+    Location,
+    Package,
+    Problem,
+    Shift,
+    TravelMode,
+    Visit,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTCODES = REPO_ROOT.parent / "shared" / "data" / "postcodes" / "NW.csv"
 DEFAULT_OUT = REPO_ROOT / "data" / "demo" / "problem.json"
 DEFAULT_SEED = 7
 
-PROBLEM_NAME = "Kilburn & Willesden — demo day"
+PROBLEM_NAME = "Kilburn & Belsize Park — demo day"
 DAY = date(2025, 3, 10)  # a Monday
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -160,21 +173,21 @@ class Patch:
 
 KILBURN = Patch(
     name="Kilburn",
-    lat=51.5405,
-    lon=-0.2065,  # Brondesbury Park, between Willesden Lane and Salusbury Road
-    sectors=("NW6 6", "NW6 7"),  # Brent's side of Kilburn High Road
+    lat=51.5460,
+    lon=-0.1935,  # Kilburn Grange Park, between Kilburn High Road and West End Lane
+    sectors=("NW6 1", "NW6 2"),  # Camden's side of Kilburn High Road
     client_radius_m=700.0,
     n_clients=20,
 )
-WILLESDEN = Patch(
-    name="Willesden",
-    lat=51.5450,
-    lon=-0.2370,  # Willesden High Road by Church Road
-    sectors=("NW10",),
+BELSIZE = Patch(
+    name="Belsize Park",
+    lat=51.5495,
+    lon=-0.1690,  # Belsize Park, by Haverstock Hill and Belsize Village
+    sectors=("NW3",),
     client_radius_m=700.0,
     n_clients=20,
 )
-PATCHES = (KILBURN, WILLESDEN)
+PATCHES = (KILBURN, BELSIZE)
 
 #: Walkers live within this distance of their patch centre; cyclists and drivers within
 #: ``ROAMER_HOME_RADIUS_M`` of the midpoint of the two centres.
@@ -217,7 +230,7 @@ TEA = CallType(
 )
 BED = CallType(
     "BED",
-    opens=(time(19, 0), time(19, 15), time(19, 30), time(19, 45)),
+    opens=(time(18, 45), time(19, 0), time(19, 15), time(19, 30), time(19, 45)),
     widths_min=(90,),
     durations_min=(30,),
 )
@@ -331,17 +344,73 @@ def add_skills(rng: random.Random, calls: dict[str, list[CallPlan]]) -> None:
             med_visits += 1
 
 
-def to_visit(call: CallPlan) -> Visit:
-    """The :class:`~rounds.models.Visit` of a drafted call."""
+# -- care rules ------------------------------------------------------------------------------------
+
+DOUBLE_UP_SHARE = 0.10  # of visits: hoist transfers need two carers, one of them hoist-trained
+LUNCH_AFTER_MORNING_MIN = 180  # lunch at least 3 h after the morning call starts
+TEA_AFTER_LUNCH_MIN = (180, 330)  # tea 3-5.5 h after lunch
+PREFERRED_SHARE = 0.4  # of clients: have a carer they know
+DECLINED_CLIENTS = 3  # clients who have declined one carer
+AGREED_WINDOW_MIN = 30  # the agreed (preferred) start window inside the hard one
+BREAK_MIN = 30  # unpaid, on shifts over 6 h
+BREAK_WINDOWS: dict[str, tuple[time, time]] = {
+    "early": (time(10, 30), time(12, 0)),
+    "day": (time(10, 30), time(12, 0)),
+    "late": (time(17, 30), time(19, 0)),
+    "evening": (time(17, 30), time(19, 0)),
+}
+
+
+def add_double_ups(rng: random.Random, calls: dict[str, list[CallPlan]]) -> set[str]:
+    """Turn hoist transfers into double-ups until ``DOUBLE_UP_SHARE`` of visits need two carers.
+
+    Hoisted clients' calls go first, then the bed calls of other four-call clients (a frail
+    client put to bed by two carers). The hoist skill moves from "every carer" to "the lead".
+    """
+    n_visits = sum(len(c) for c in calls.values())
+    target = round(DOUBLE_UP_SHARE * n_visits)
+    chosen: set[str] = set()
+    for mine in calls.values():
+        for call in mine:
+            if "hoist" in call.skills and len(chosen) < target:
+                chosen.add(call.visit_id)
+    frail = [cid for cid, mine in calls.items() if len(mine) == 4]
+    rng.shuffle(frail)
+    for client_id in frail:
+        if len(chosen) >= target:
+            break
+        bed = [c for c in calls[client_id] if c.kind is BED and "medication" not in c.skills]
+        chosen.update(c.visit_id for c in bed)
+    return chosen
+
+
+def to_visit(call: CallPlan, previous: CallPlan | None, double_ups: set[str]) -> Visit:
+    """The :class:`~rounds.models.Visit` of a drafted call.
+
+    ``previous`` is the client's previous call (for the gaps between calls); visits in
+    ``double_ups`` need two carers.
+    """
+    double = call.visit_id in double_ups
+    skills = set(call.skills) - ({"hoist"} if double else set())
+    agreed_end = min(call.closes, call.opens + timedelta(minutes=AGREED_WINDOW_MIN))
+    gap: dict[str, int] = {}
+    if previous is not None and call.kind is LUNCH and previous.kind is MORNING:
+        gap["min_gap_from_previous_min"] = LUNCH_AFTER_MORNING_MIN
+    if previous is not None and call.kind is TEA and previous.kind is LUNCH:
+        gap["min_gap_from_previous_min"], gap["max_gap_from_previous_min"] = TEA_AFTER_LUNCH_MIN
     return Visit(
         id=call.visit_id,
         earliest_start=call.opens,
         latest_start=call.closes,
         duration_min=call.duration_min,
-        carers_required=1,
-        skills=tuple(sorted(call.skills)),
+        carers_required=2 if double else 1,
+        skills=tuple(sorted(skills)),
+        lead_skills=("hoist",) if double and "hoist" in call.skills else (),
         priority=MEDICATION_PRIORITY if "medication" in call.skills else 1,
+        preferred_start=call.opens,
+        preferred_end=agreed_end,
         personal_care=call.personal_care,
+        **gap,  # type: ignore[arg-type]
     )
 
 
@@ -367,7 +436,7 @@ SHIFTS: dict[str, tuple[time, time]] = {
 MAX_WORKING_MIN = 480
 HOURLY_COSTS = (12.60, 12.75, 12.90, 13.10, 13.25, 13.50, 13.75, 14.00)
 
-#: The rota: eight carers cover mornings and lunches, seven teas and beds. With one shift each,
+#: The rota: eleven carers cover mornings and lunches, ten teas and beds. With one shift each,
 #: every peak needs its own carers: about five morning calls (or four lunch, tea or bed calls)
 #: fit in one carer's window. Each half of the day has at least two carers with each skill, and
 #: each patch a walker trained in medication.
@@ -375,18 +444,25 @@ ROTA = (
     CarerPlan("early", "walk", KILBURN, ("medication",)),
     CarerPlan("early", "walk", KILBURN, ("hoist",)),
     CarerPlan("early", "walk", KILBURN, ()),
-    CarerPlan("early", "walk", WILLESDEN, ("hoist", "medication")),
-    CarerPlan("early", "walk", WILLESDEN, ()),
-    CarerPlan("early", "walk", WILLESDEN, ("medication",)),
+    CarerPlan("early", "walk", BELSIZE, ("hoist", "medication")),
+    CarerPlan("early", "walk", BELSIZE, ()),
+    CarerPlan("early", "walk", BELSIZE, ("medication",)),
     CarerPlan("day", "cycle", None, ("medication",)),
     CarerPlan("day", "drive", None, ("hoist", "medication")),
     CarerPlan("late", "walk", KILBURN, ("hoist", "medication")),
     CarerPlan("late", "walk", KILBURN, ()),
     CarerPlan("evening", "walk", KILBURN, ("medication",)),
-    CarerPlan("late", "walk", WILLESDEN, ("medication",)),
-    CarerPlan("late", "walk", WILLESDEN, ("hoist",)),
-    CarerPlan("evening", "walk", WILLESDEN, ()),
+    CarerPlan("late", "walk", BELSIZE, ("medication",)),
+    CarerPlan("late", "walk", BELSIZE, ("hoist",)),
+    CarerPlan("evening", "walk", BELSIZE, ()),
     CarerPlan("late", "drive", None, ("hoist", "medication")),
+    # Double-ups take two carers and every shift has a break: three more walkers in each half.
+    CarerPlan("early", "walk", BELSIZE, ("hoist",)),
+    CarerPlan("early", "walk", KILBURN, ()),
+    CarerPlan("late", "walk", KILBURN, ("hoist",)),
+    CarerPlan("late", "walk", BELSIZE, ()),
+    CarerPlan("early", "walk", BELSIZE, ()),
+    CarerPlan("late", "walk", KILBURN, ()),
 )
 
 
@@ -394,9 +470,9 @@ def midpoint_patch() -> Patch:
     """A pseudo-patch between the two patches, for carers who work both."""
     return Patch(
         name="between",
-        lat=(KILBURN.lat + WILLESDEN.lat) / 2,
-        lon=(KILBURN.lon + WILLESDEN.lon) / 2,
-        sectors=KILBURN.sectors + WILLESDEN.sectors,
+        lat=(KILBURN.lat + BELSIZE.lat) / 2,
+        lon=(KILBURN.lon + BELSIZE.lon) / 2,
+        sectors=KILBURN.sectors + BELSIZE.sectors,
         client_radius_m=0.0,
         n_clients=0,
     )
@@ -410,6 +486,42 @@ def check_skill_cover(carers: Sequence[Carer], skills: Sequence[str]) -> None:
             have = [c.id for c in on_duty if skill in c.skills]
             if len(have) < 2:
                 raise ValueError(f"{half}: only {len(have)} carer(s) with {skill!r}: {have}")
+
+
+def with_carer_preferences(
+    rng: random.Random, package: Package, client: Client, carers: Sequence[Carer]
+) -> Package:
+    """Give ``PREFERRED_SHARE`` of clients a preferred carer: a walker on shift for their
+    first call, among the three living nearest."""
+    if rng.random() >= PREFERRED_SHARE:
+        return package
+    first = package.visits[0]
+    on_shift = [
+        c
+        for c in carers
+        if c.travel_mode == "walk"
+        and c.shifts[0].start <= first.earliest_start < c.shifts[0].end
+        and set(first.skills) <= set(c.skills)
+    ]
+    if not on_shift:
+        return package
+    here = client.location
+    nearest = sorted(
+        on_shift,
+        key=lambda c: haversine_m(here.lat, here.lon, c.start_location.lat, c.start_location.lon),
+    )[:3]
+    return package.model_copy(update={"preferred_carers": (rng.choice(nearest).id,)})
+
+
+def decline_some(
+    rng: random.Random, packages: list[Package], carers: Sequence[Carer]
+) -> list[Package]:
+    """``DECLINED_CLIENTS`` clients without a preferred carer decline one carer each."""
+    candidates = [i for i, p in enumerate(packages) if not p.preferred_carers]
+    for i in rng.sample(candidates, DECLINED_CLIENTS):
+        declined = rng.choice([c.id for c in carers if c.travel_mode == "walk"])
+        packages[i] = packages[i].model_copy(update={"declined_carers": (declined,)})
+    return packages
 
 
 def make_carers(rng: random.Random, postcodes: Sequence[Postcode], taken: set[str]) -> list[Carer]:
@@ -426,11 +538,13 @@ def make_carers(rng: random.Random, postcodes: Sequence[Postcode], taken: set[st
         home = rng.choice([p for p in area.within(postcodes, radius) if p.code not in taken])
         taken.add(home.code)
         start, end = SHIFTS[plan.shift]
+        opens, closes = BREAK_WINDOWS[plan.shift]
+        lunch = Break(earliest_start=at(opens), latest_start=at(closes), duration_min=BREAK_MIN)
         carers.append(
             Carer(
                 id=f"K{i:02d}",
                 start_location=home.location,
-                shifts=(Shift(start=at(start), end=at(end)),),
+                shifts=(Shift(start=at(start), end=at(end), breaks=(lunch,)),),
                 skills=plan.skills,
                 travel_mode=plan.travel_mode,
                 max_working_min=MAX_WORKING_MIN,
@@ -465,15 +579,26 @@ def build_problem(postcodes: Sequence[Postcode], seed: int) -> tuple[Problem, li
     ]
     calls = draft_calls(rng, [c.id for c in clients])
     add_skills(rng, calls)
+    carers = make_carers(rng, postcodes, {p.code for p in client_postcodes})
+    double_ups = add_double_ups(rng, calls)
     packages = [
-        Package(
-            id=f"P{client.id[1:]}",
-            client_id=client.id,
-            visits=tuple(to_visit(c) for c in sorted(calls[client.id], key=lambda c: c.opens)),
+        with_carer_preferences(
+            rng,
+            Package(
+                id=f"P{client.id[1:]}",
+                client_id=client.id,
+                visits=tuple(
+                    to_visit(call, previous, double_ups)
+                    for previous, call in zip([None, *mine], mine, strict=False)
+                ),
+            ),
+            client,
+            carers,
         )
         for client in clients
+        for mine in [sorted(calls[client.id], key=lambda c: c.opens)]
     ]
-    carers = make_carers(rng, postcodes, {p.code for p in client_postcodes})
+    packages = decline_some(rng, packages, carers)
     check_skill_cover(
         carers, sorted({s for c in calls.values() for call in c for s in call.skills})
     )

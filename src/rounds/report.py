@@ -16,11 +16,15 @@ def _hm(minutes: int) -> str:
 def summary(plan: Plan) -> str:
     """A readable summary: headline KPIs, one line per round, and the unallocated visits."""
     k = plan.kpis
-    total = k.visits + k.visits_unallocated
+    done = len({s.visit_id for r in plan.rounds for s in r.stops})
+    doubles = k.visits - done  # a double-up is one visit but two carer-visits
     lines = [
         f"{plan.problem_name or 'Plan'}",
-        f"  visits allocated   {k.visits} of {total}"
-        + (f" ({k.visits_unallocated} unallocated)" if k.visits_unallocated else ""),
+        f"  visits allocated   {done} of {done + k.visits_unallocated}"
+        + (f" ({k.visits_unallocated} unallocated)" if k.visits_unallocated else "")
+        + (f"; {doubles} double-ups" if doubles else ""),
+        f"  punctuality        {k.punctuality:.0%} start in the agreed window"
+        + (f", {k.lateness_min} min late in all" if k.lateness_min else ""),
         f"  rounds             {k.rounds} (by {k.carers} carers)",
         f"  care delivered     {_hm(k.visit_min)}",
         f"  travel             {_hm(k.travel_min)}, {k.travel_m / 1000:.1f} km "
