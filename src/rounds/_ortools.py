@@ -397,11 +397,11 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
         # the caller drops any half pair left at the end.
         ia, ib = index_of(sync.first), index_of(sync.second)
         ca, cb = time_dim.CumulVar(ia), time_dim.CumulVar(ib)
-        both = routing.ActiveVar(ia) * routing.ActiveVar(ib)
-        solver.Add(ca - cb - big * (1 - both) <= sync.tolerance)
-        solver.Add(cb - ca - big * (1 - both) <= sync.tolerance)
-        va, vb = routing.VehicleVar(ia), routing.VehicleVar(ib)
-        solver.Add(va + (1 - both) * (n_vehicles + 2) != vb)
+        # The two tasks share one window, so tying their starts binds nothing when one is
+        # undone; and -1 (undone) is the one vehicle value they may share.
+        solver.Add(ca - cb <= sync.tolerance)
+        solver.Add(cb - ca <= sync.tolerance)
+        solver.Add(solver.AllDifferentExcept([routing.VehicleVar(ia), routing.VehicleVar(ib)], -1))
         penalty = data.tasks[sync.first].penalty + data.tasks[sync.second].penalty
         routing.AddDisjunction([ia, ib], penalty, 2, routing.PENALIZE_ONCE)
 
