@@ -403,7 +403,7 @@ def test_json_output_has_no_nan_and_round_trips(tmp_path: Path) -> None:
     assert json.loads(text)["kpis"]["visits_unallocated"] == 1
 
 
-# -- known defects (strict xfail: a fix is noticed) -------------------------------------------
+# -- time zones: a plan and a problem that differ in having one --------------------------------
 
 
 def aware_plan_for_a_naive_problem(tmp_path: Path) -> tuple[Path, Path]:
@@ -437,12 +437,6 @@ def aware_plan_for_a_naive_problem(tmp_path: Path) -> tuple[Path, Path]:
     return naive, out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="check() compares the plan's instants with the problem's: a plan with time zones "
-    "against a problem without raises TypeError instead of reporting a violation",
-)
 def test_check_of_a_plan_in_another_time_zone_kind_reports_it(tmp_path: Path) -> None:
     naive, plan_path = aware_plan_for_a_naive_problem(tmp_path)
     problem = load_problem(naive)
@@ -450,11 +444,6 @@ def test_check_of_a_plan_in_another_time_zone_kind_reports_it(tmp_path: Path) ->
     assert violations
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`rounds check` with a time-zone plan and a naive problem ends in a TypeError "
-    "traceback (exit 1) instead of a readable message",
-)
 def test_cli_check_of_a_plan_in_another_time_zone_kind_is_readable(tmp_path: Path) -> None:
     naive, plan_path = aware_plan_for_a_naive_problem(tmp_path)
     result = runner.invoke(app, ["check", str(naive), str(plan_path)])

@@ -154,11 +154,6 @@ def test_nothing_feasible_returns_within_its_limit_with_every_visit_explained() 
     assert check(problem, plan) == []
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="no short-circuit yet: when no visit can go to any carer, the search still runs "
-    "until its time limit",
-)
 def test_nothing_feasible_returns_well_before_its_limit() -> None:
     _, elapsed = timed_solve(hopeless_problem(), 3.0)
     assert elapsed < 0.5 * 3.0
@@ -175,11 +170,6 @@ def test_no_carers_returns_at_once() -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-@pytest.mark.xfail(
-    strict=False,
-    reason="interruption is not implemented yet: Ctrl-C during `rounds solve` should stop the "
-    "search and write the best plan so far",
-)
 def test_interrupting_the_cli_writes_the_best_plan_so_far(tmp_path: Path) -> None:
     problem = medium_problem()
     source = save_json(problem, tmp_path / "problem.json")

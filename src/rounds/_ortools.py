@@ -14,6 +14,9 @@ and time windows -> allowed vehicles (skills) -> disjunctions (optional tasks wi
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -325,7 +328,7 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
     started = time.perf_counter()
     n_tasks, n_vehicles = len(data.tasks), len(data.vehicles)
     empty_routes: tuple[tuple[tuple[int, int], ...], ...] = tuple(() for _ in data.vehicles)
-    if n_vehicles == 0 or n_tasks == 0:
+    if n_vehicles == 0 or not any(t.allowed_vehicles for t in data.tasks):
         idle = tuple(v.earliest_start for v in data.vehicles)
         return RoutingResult(empty_routes, idle, idle, "optimal", 0)
 
@@ -427,8 +430,9 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
     remaining = max(0.05, data.time_limit_s - (time.perf_counter() - started))
     params = _search_parameters(remaining)
 
-    solution = _multi_start(routing, params)
-    if solution is None:
+    with _StopOnInterrupt(routing) as interrupt:
+        solution = _multi_start(routing, params, interrupt)
+    if solution is None and not interrupt.requested:
         # Every task is optional, so "no route at all" is always feasible: start from it.
         remaining = max(0.05, data.time_limit_s - (time.perf_counter() - started))
         params.time_limit.FromMilliseconds(int(remaining * 1000))
@@ -436,6 +440,8 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
         if empty is not None:
             solution = routing.SolveFromAssignmentWithParameters(empty, params)
     status = _STATUS.get(routing.status(), str(routing.status()))
+    if interrupt.requested:
+        status = "interrupted"
     if solution is None:
         departures = tuple(v.earliest_start for v in data.vehicles)
         return RoutingResult(empty_routes, departures, departures, status, None)
@@ -464,6 +470,39 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
     )
 
 
+# -- interruption ---------------------------------------------------------------------------------
+
+
+class _StopOnInterrupt:
+    """While searching, Ctrl-C (SIGINT) stops the search and keeps the best solution so far.
+
+    The signal only sets a flag; OR-Tools calls back into Python at every new solution, and
+    the callback cancels the search there. Outside the main thread nothing is installed.
+    """
+
+    def __init__(self, routing: Any) -> None:
+        self.routing = routing
+        self.requested = False
+        self._previous: Any = None
+        routing.AddAtSolutionCallback(self._at_solution)
+
+    def _at_solution(self) -> None:
+        if self.requested:
+            self.routing.CancelSearch()
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self.requested = True
+
+    def __enter__(self) -> _StopOnInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._on_signal)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 # -- search: parameters and multi-start -----------------------------------------------------------
 
 #: First-solution strategy of each parallel start: the first is the default; each further start
@@ -476,7 +515,6 @@ WORKERS_ENV = "ROUNDS_SEARCH_WORKERS"
 def _workers() -> int:
     """Parallel starts: one per core, at most one per strategy, capped by ``WORKERS_ENV``."""
     import multiprocessing
-    import os
 
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
@@ -511,7 +549,7 @@ def _other_start(routing: Any, params: Any, conn: Any) -> None:
         conn.close()
 
 
-def _multi_start(routing: Any, params: Any) -> Any:
+def _multi_start(routing: Any, params: Any, interrupt: _StopOnInterrupt | None = None) -> Any:
     """Solve with ``params`` here and, on spare cores, from other first solutions; keep the best.
 
     The model is built once: each further start is a forked copy of this process that searches
@@ -540,9 +578,13 @@ def _multi_start(routing: Any, params: Any) -> Any:
         children.append((child, receive))
     solution = routing.SolveWithParameters(params)
     best = None if solution is None else solution.ObjectiveValue()
+    stopping = interrupt is not None and interrupt.requested
+    for child, _ in children:
+        if stopping and child.pid is not None and child.is_alive():
+            os.kill(child.pid, signal.SIGINT)  # they stop at their next solution, too
     for child, receive in children:
         found = None
-        if receive.poll(max(1.0, 0.5 * limit_s)):
+        if receive.poll(2.0 if stopping else max(1.0, 0.5 * limit_s)):
             try:
                 found = receive.recv()
             except EOFError:

@@ -121,6 +121,9 @@ def check(
     list of Violation
         Empty when the plan is valid.
     """
+    zone = _time_zone_mismatch(problem, plan)
+    if zone is not None:
+        return [zone]  # instants with and without a time zone cannot be compared
     if matrices is None:
         matrices = build_matrices(problem, source)
     found: list[Violation] = []
@@ -133,6 +136,22 @@ def check(
     found += _working_time(problem, plan)
     found += _kpis(problem, plan)
     return found
+
+
+def _time_zone_mismatch(problem: Problem, plan: Plan) -> Violation | None:
+    problem_aware = {s.start.tzinfo is not None for c in problem.carers for s in c.shifts} | {
+        v.earliest_start.tzinfo is not None for _, v in problem.visits()
+    }
+    plan_aware = {r.start.tzinfo is not None for r in plan.rounds} | {
+        s.start.tzinfo is not None for r in plan.rounds for s in r.stops
+    }
+    if len(problem_aware | plan_aware) > 1:
+        return Violation(
+            code=ViolationCode.TIME_MISMATCH,
+            message="the plan's times and the problem's differ in having a time zone; give "
+            "both a time zone or neither",
+        )
+    return None
 
 
 def _coverage(problem: Problem, plan: Plan) -> Iterator[Violation]:

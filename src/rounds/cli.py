@@ -89,10 +89,18 @@ def _solve_and_report(
     source = _network_source(network)
     # Street matrices are built (or read from the cache) before the solver's clock starts.
     matrices = _guarded(lambda: build_matrices(problem, source))
-    plan = _guarded(lambda: solve(problem, time_limit_s=time_limit, seed=seed, matrices=matrices))
+    try:
+        plan = _guarded(
+            lambda: solve(problem, time_limit_s=time_limit, seed=seed, matrices=matrices)
+        )
+    except KeyboardInterrupt:  # before the search started: nothing to keep
+        typer.echo("interrupted before the search started; no plan written", err=True)
+        raise typer.Exit(130) from None
+    if plan.solver is not None and plan.solver.status == "interrupted":
+        typer.echo("interrupted: writing the best plan found so far", err=True)
     _guarded(lambda: save_json(plan, output))
     typer.echo(summary(plan))
-    violations = check(problem, plan, source=source)
+    violations = check(problem, plan, matrices=matrices)
     typer.echo(f"\n  checker: {len(violations)} violation(s); plan written to {output}")
     for v in violations:
         typer.echo(f"    {v}", err=True)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
+import numpy.typing as npt
 
 from rounds._ortools import (
     BreakSpec,
@@ -132,6 +133,21 @@ def _groups(problem: Problem, vehicles: list[_Vehicle]) -> list[GroupLimit]:
     return groups
 
 
+def _fits(
+    spec: VehicleSpec,
+    travel_of: list[npt.NDArray[np.int64]],
+    place: int,
+    earliest: int,
+    latest: int,
+    duration: int,
+) -> bool:
+    """Whether a shift could reach a visit in its window and get back in time, on its own."""
+    travel = travel_of[spec.mode]
+    start = max(earliest, spec.earliest_start + int(travel[spec.start_place, place]))
+    back = int(travel[place, spec.end_place])
+    return start <= latest and start + duration + back <= spec.latest_end
+
+
 def _routing_input(
     problem: Problem,
     matrices: TravelMatrices,
@@ -185,6 +201,8 @@ def _routing_input(
             )
         )
 
+    travel_of = [matrices.by_mode[m].travel_min for m in modes]
+
     def placed(carer: Carer, *keys: str) -> bool:
         return all(matrices.is_placed(carer.travel_mode, k) for k in keys)
 
@@ -207,9 +225,20 @@ def _routing_input(
             latest = clock.minutes(visit.latest_start, up=False)
             if earliest > latest:  # the window holds no whole minute
                 qualified = []
-            allowed_all = tuple(v for c in qualified for v in vehicles_of[c.id])
+            place = places[package.client_id]
+            fitting = {
+                v
+                for c in qualified
+                for v in vehicles_of[c.id]
+                if _fits(vehicle_specs[v], travel_of, place, earliest, latest, visit.duration_min)
+            }
+            allowed_all = tuple(v for c in qualified for v in vehicles_of[c.id] if v in fitting)
             allowed_lead = tuple(
-                v for c in qualified if lead <= set(c.skills) for v in vehicles_of[c.id]
+                v
+                for c in qualified
+                if lead <= set(c.skills)
+                for v in vehicles_of[c.id]
+                if v in fitting
             )
             costs = [0] * len(vehicles)
             for v, vehicle in enumerate(vehicles):
