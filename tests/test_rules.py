@@ -387,3 +387,43 @@ def test_total_travel_cap() -> None:
     assert plan.kpis.visits == 1
     assert plan.kpis.travel_min <= 30
     assert check(limited, plan) == []
+
+
+def test_different_carer_from_previous_call() -> None:
+    calls = (
+        visit("S1", (9, 0), (9, 0), 30, personal_care=False),
+        visit(
+            "S2",
+            (9, 30),
+            (11, 0),
+            30,
+            personal_care=False,
+            min_gap_from_previous_min=30,
+            different_carer_from_previous=True,
+        ),
+    )
+    problem = Problem(
+        carers=(carer("NEAR", loc(0)), carer("FAR", loc(1500))),
+        clients=(Client(id="A", location=loc(100)),),
+        packages=(Package(id="P", client_id="A", visits=calls),),
+    )
+    plan = solve(problem, time_limit_s=1)
+    assert carer_of(plan, "S1") != carer_of(plan, "S2")
+    assert check(problem, plan) == []
+    same = problem.model_copy(
+        update={
+            "packages": (
+                Package(
+                    id="P",
+                    client_id="A",
+                    visits=(
+                        calls[0],
+                        calls[1].model_copy(update={"different_carer_from_previous": False}),
+                    ),
+                ),
+            )
+        }
+    )
+    together = solve(same, time_limit_s=1)
+    assert carer_of(together, "S1") == carer_of(together, "S2") == "NEAR"
+    assert ViolationCode.SAME_CARER in codes(problem, together)

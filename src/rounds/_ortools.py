@@ -68,6 +68,8 @@ class VehicleSpec:
     soft_max_span: int | None = None
     """Span above which each extra minute costs quadratically (workload balance)."""
     soft_max_span_cost: int = 0
+    owner: int = -1
+    """Who works this vehicle (a carer's index), for tasks that need different people."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,8 @@ class RoutingInput:
     tasks: Sequence[TaskSpec]
     synchronised: Sequence[SyncSpec] = ()
     gaps: Sequence[GapSpec] = ()
+    different_owners: Sequence[tuple[int, int]] = ()
+    """Pairs of tasks that must go to vehicles of different owners when both are done."""
     groups: Sequence[GroupLimit] = ()
     assignment_cost: IntArray | None = None
     """Optional tasks x vehicles matrix: extra cost when a vehicle does a task."""
@@ -415,6 +419,14 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
         solver.Add(lag + big * (1 - both) >= gap.min_gap)
         if gap.max_gap is not None:
             solver.Add(lag - big * (1 - both) <= gap.max_gap)
+
+    if data.different_owners:
+        owners = [-1] + [v.owner for v in data.vehicles]  # index 0: undone (vehicle -1)
+        for a, b in data.different_owners:
+            oa, ob = (
+                solver.Element(owners, (routing.VehicleVar(index_of(t)) + 1).Var()) for t in (a, b)
+            )
+            solver.Add(solver.AllDifferentExcept([oa.Var(), ob.Var()], -1))
 
     for group in data.groups:
         if group.max_total_span is not None:

@@ -65,6 +65,8 @@ class ViolationCode(StrEnum):
     """A carer visits a client who has declined them."""
     GAP = "gap"
     """A client's calls are out of order or closer or further apart than the care plan says."""
+    SAME_CARER = "same_carer"
+    """One carer does two calls that the care plan says need different carers."""
     IDLE_TOO_LONG = "idle_too_long"
     """A carer waits longer between visits than the working rules allow (a split shift)."""
     TRAVEL_LIMIT = "travel_limit"
@@ -501,11 +503,22 @@ def _stop(
 def _package_gaps(problem: Problem, plan: Plan) -> Iterator[Violation]:
     """Calls of a package in order, with the gaps the care plan sets (start to start)."""
     starts: dict[str, datetime] = {}
+    crew: dict[str, set[str]] = defaultdict(set)
     for rnd in plan.rounds:
         for stop in rnd.stops:
             starts.setdefault(stop.visit_id, stop.start)
+            crew[stop.visit_id].add(rnd.carer_id)
     for package in problem.packages:
         for before, after in itertools.pairwise(package.visits):
+            shared = crew[before.id] & crew[after.id]
+            if after.different_carer_from_previous and shared:
+                yield Violation(
+                    code=ViolationCode.SAME_CARER,
+                    message=f"carer {sorted(shared)[0]!r} does both {before.id!r} and "
+                    f"{after.id!r}; the care plan needs different carers",
+                    carer_id=sorted(shared)[0],
+                    visit_id=after.id,
+                )
             if before.id not in starts or after.id not in starts:
                 continue
             lo = after.min_gap_from_previous_min

@@ -165,6 +165,11 @@ class Visit(_Input):
         description="Most minutes from the start of the package's previous call to this call's "
         "start (e.g. 300 for a tea call at most 5 h after lunch).",
     )
+    different_carer_from_previous: bool = Field(
+        default=False,
+        description="This call must be done by a different carer from the package's previous "
+        "call (e.g. two services of one need, given one after the other by two people).",
+    )
     sync_tolerance_min: int = Field(
         default=0,
         ge=0,
@@ -550,6 +555,11 @@ def _visit_errors(where: str, visit: Visit, previous: Visit | None) -> Iterator[
         yield f"{where}.{name}: the first call of a package has no previous call"
     if lo is not None and hi is not None and hi < lo:
         yield f"{where}.max_gap_from_previous_min: {hi} is less than min_gap_from_previous_min {lo}"
+    if previous is None and visit.different_carer_from_previous:
+        yield (
+            f"{where}.different_carer_from_previous: the first call of a package has no "
+            "previous call"
+        )
     if visit.lead_skills and visit.carers_required != 2:
         yield f"{where}.lead_skills: {list(visit.lead_skills)!r} needs carers_required 2"
 

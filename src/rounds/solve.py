@@ -169,6 +169,7 @@ def _routing_input(
 
     care_min = sum(v.duration_min * v.carers_required for _, v in problem.visits())
     fair_share = math.ceil(care_min / len(vehicles)) if vehicles else 0
+    carer_index = {c.id: i for i, c in enumerate(problem.carers)}
     vehicle_specs: list[VehicleSpec] = []
     for vehicle in vehicles:
         carer, shift = vehicle.carer, vehicle.shift
@@ -198,6 +199,7 @@ def _routing_input(
                 ),
                 soft_max_span=fair_share + unpaid if weights.balance else None,
                 soft_max_span_cost=weights.balance,
+                owner=carer_index[carer.id],
             )
         )
 
@@ -210,6 +212,7 @@ def _routing_input(
     task_specs: list[TaskSpec] = []
     synchronised: list[SyncSpec] = []
     gaps: list[GapSpec] = []
+    different: list[tuple[int, int]] = []
     extra_cost: list[list[int]] = []
     for package in problem.packages:
         previous_task: int | None = None
@@ -275,6 +278,8 @@ def _routing_input(
                 hi = visit.max_gap_from_previous_min
                 if lo is not None or hi is not None:
                     gaps.append(GapSpec(previous_task, first, lo or 0, hi))
+                if visit.different_carer_from_previous:
+                    different.append((previous_task, first))
             previous_task, previous_duration = first, visit.duration_min
 
     cost_matrix = np.array(extra_cost, dtype=np.int64).reshape(len(tasks), len(vehicles))
@@ -284,6 +289,7 @@ def _routing_input(
         tasks=task_specs,
         synchronised=synchronised,
         gaps=gaps,
+        different_owners=different,
         groups=_groups(problem, vehicles),
         assignment_cost=cost_matrix if cost_matrix.any() else None,
         max_idle=problem.rules.max_idle_min,
