@@ -655,6 +655,27 @@ def on_grid(instance: Instance, solution: Solution, scale: int) -> Solution | No
     return None  # a positive cycle: the offsets cannot all be met on the grid
 
 
+def write_solution(solution: Solution, instance: Instance, path: Path) -> None:
+    """Write ``solution`` in the format of ``solutions_json`` (see :func:`read_solution`)."""
+    durations = {(p.id, s.service): s.duration for p in instance.patients for s in p.services}
+    routes = []
+    for carer, calls in solution.routes.items():
+        route: dict[str, Any] = {"caregiver_id": carer}
+        if calls:
+            route["locations"] = [
+                {
+                    "arrival_time": round(c.start, 6),
+                    "departure_time": round(c.start + durations[(c.patient, c.service)], 6),
+                    "patient": c.patient,
+                    "service": c.service,
+                }
+                for c in calls
+            ]
+        routes.append(route)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"routes": routes}, indent=1) + "\n", encoding="utf-8")
+
+
 # -- running ------------------------------------------------------------------------------------
 
 
@@ -699,15 +720,23 @@ def solve_instance(
     time_limit_s: float,
     seed: int,
     late_per_min: int = 1,
+    save: Path | None = None,
 ) -> Row:
-    """Solve ``instance`` with :func:`rounds.solve`, check it both ways, and score it."""
+    """Solve ``instance`` with :func:`rounds.solve`, check it both ways, and score it.
+
+    With ``save`` (a folder), the solution is written there in the published JSON format
+    (:func:`write_solution`) as ``sol-<instance>-<seed>.json``.
+    """
     started = time.perf_counter()
     scale = scale_of(instance)
     problem = to_problem(instance, scale, late_per_min)
     plan = rounds.solve(problem, time_limit_s=time_limit_s, seed=seed)
     wall = time.perf_counter() - started
     violations = rounds.check(problem, plan)
-    ev = evaluate(instance, plan_to_solution(plan, problem, scale))
+    solution = plan_to_solution(plan, problem, scale)
+    ev = evaluate(instance, solution)
+    if save is not None:
+        write_solution(solution, instance, save / f"sol-{instance.name}-{seed}.json")
     problems = [v.message for v in violations] + list(ev.violations)
     feasible = not violations and ev.feasible and not plan.unallocated
     return Row(
@@ -964,7 +993,9 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         writer.writeheader()
         for pub in chosen:
             instance = read_instance(instance_path(pub.instance, args.data))
-            row = solve_instance(instance, pub, args.time_limit, args.seed, args.late_per_min)
+            row = solve_instance(
+                instance, pub, args.time_limit, args.seed, args.late_per_min, args.save_solutions
+            )
             rows.append(row)
             writer.writerow({k: getattr(row, k) for k in names})
             f.flush()
@@ -996,6 +1027,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--late-per-min", type=int, default=1, help="solver cost per late minute (1: D + T)"
     )
     solve.add_argument("--out", type=Path, default=None, help="CSV to write")
+    solve.add_argument(
+        "--save-solutions", type=Path, default=None, help="folder for the solutions (JSON)"
+    )
     args = parser.parse_args(argv)
     if not args.data.is_dir():
         print(f"error: {args.data} is absent (../shared/data is not available)", file=sys.stderr)
