@@ -24,7 +24,8 @@ Usage (from the repository root; wrap timed runs in the shared benchmark lock)::
 Conversion, in short: one client and one package per patient; one visit per required service
 with skill ``s<k>``; the second service of a double service is the package's second visit with
 ``min/max_gap_from_previous_min`` of ``(0, 0)`` (simultaneous) or ``(mind, maxd)``
-(precedence: the service listed first starts first). The soft latest start ``l_i`` is the
+(precedence: the service listed first starts first) and, for precedence,
+``different_carer_from_previous``. The soft latest start ``l_i`` is the
 visit's ``preferred_end``; its hard ``latest_start`` is the end of a generous horizon. Every
 caregiver starts and ends at the depot, and travel is a :class:`~rounds.GivenMatrix` of the
 Euclidean distances. rounds plans in whole minutes, so one instance time unit is
@@ -557,6 +558,9 @@ def to_problem(instance: Instance, scale: int | None = None, late_per_min: int =
                     "min_gap_from_previous_min": math.ceil(lo * scale - 1e-9),
                     "max_gap_from_previous_min": math.floor(hi * scale + 1e-9),
                 }
+                if p.sync == "sequential":
+                    # Two people (Mankowska); simultaneous starts already rule out one carer.
+                    gap["different_carer_from_previous"] = True
             visits.append(
                 Visit(
                     id=visit_id(p.id, s.service),

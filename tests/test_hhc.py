@@ -1,0 +1,330 @@
+"""Mankowska home-health-care benchmark: reader, evaluator and conversion to rounds.
+
+The hand-made instance below needs no data. Tests that read ``../shared/data`` skip with a
+message when it is absent; the full-set ones are marked slow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # benchmarks/ is a folder of the repository, not installed
+    sys.path.insert(0, str(REPO))
+
+from benchmarks.hhc_mankowska import (  # noqa: E402
+    DATA_DIR,
+    Call,
+    Instance,
+    Patient,
+    Service,
+    Solution,
+    best_on_grid,
+    evaluate,
+    instance_path,
+    on_grid,
+    plan_to_solution,
+    read_instance,
+    read_json,
+    read_results,
+    read_solution,
+    read_txt,
+    reproduce,
+    scale_of,
+    solution_paths,
+    to_problem,
+    write_solution,
+)
+
+import rounds  # noqa: E402
+
+needs_data = pytest.mark.skipif(
+    not DATA_DIR.is_dir(), reason=f"{DATA_DIR} is absent (../shared/data is not available here)"
+)
+A1 = "InstanzCPLEX_HCSRP_10_1"
+
+
+def tiny() -> Instance:
+    """Depot at (0, 0); p1 at (3, 4), p2 (both at once) at (6, 8), p3 (s1 then s2) at (6, 0)."""
+    xy = [(0.0, 0.0), (3.0, 4.0), (6.0, 8.0), (6.0, 0.0)]
+    d = np.array([[np.hypot(a[0] - b[0], a[1] - b[1]) for b in xy] for a in xy])
+    patients = (
+        Patient("p1", 3, 4, 0, 10, (Service("s1", 2),)),
+        Patient("p2", 6, 8, 20, 30, (Service("s1", 3), Service("s2", 3)), "simultaneous"),
+        Patient("p3", 6, 0, 0, 100, (Service("s1", 1), Service("s2", 1)), "sequential", 2, 5),
+    )
+    return Instance(
+        "tiny",
+        (0.0, 0.0),
+        patients,
+        (("c1", frozenset({"s1"})), ("c2", frozenset({"s1", "s2"}))),
+        d,
+    )
+
+
+def tiny_solution() -> Solution:
+    # c1: depot -> p1 (5, start 5, end 7) -> p2 (5, start 20, end 23) -> p3 (8, start 31) -> depot 6
+    # c2: depot -> p2 (10, start 20, end 23) -> p3 (8, start 33) -> depot 6
+    return Solution(
+        {
+            "c1": (Call("p1", "s1", 5), Call("p2", "s1", 20), Call("p3", "s1", 31)),
+            "c2": (Call("p2", "s2", 20), Call("p3", "s2", 33)),
+        }
+    )
+
+
+def test_evaluator_scores_a_hand_checked_solution() -> None:
+    ev = evaluate(tiny(), tiny_solution())
+    assert ev.violations == ()
+    assert ev.distance == pytest.approx((5 + 5 + 8 + 6) + (10 + 8 + 6))
+    assert (ev.tardiness, ev.max_tardiness) == (0.0, 0.0)
+    assert ev.objective == pytest.approx(48 / 3)
+
+
+def test_a_written_solution_reads_back(tmp_path: Path) -> None:
+    path = tmp_path / "sol-tiny-0.json"
+    write_solution(tiny_solution(), tiny(), path)
+    assert read_solution(path) == tiny_solution()
+
+
+def test_evaluator_counts_tardiness_per_service_start() -> None:
+    late = Solution(
+        {
+            "c1": (Call("p1", "s1", 12), Call("p2", "s1", 31), Call("p3", "s1", 42)),
+            "c2": (Call("p2", "s2", 31), Call("p3", "s2", 44)),
+        }
+    )
+    ev = evaluate(tiny(), late)
+    assert ev.violations == ()
+    assert (ev.tardiness, ev.max_tardiness) == (2 + 1 + 1, 2)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"c1": (Call("p1", "s1", 4),)}, "before 5.000"),  # travel from the depot takes 5
+        ({"c2": (Call("p2", "s2", 21), Call("p3", "s2", 33))}, "simultaneous"),
+        ({"c2": (Call("p2", "s2", 20), Call("p3", "s2", 37))}, "outside [2, 5]"),
+        ({"c2": (Call("p2", "s2", 20),)}, "p3/s2 is done 0 times"),
+        ({"c1": (Call("p1", "s1", 5), Call("p2", "s2", 20))}, "not qualified"),
+        ({"c3": ()}, "unknown caregiver"),
+    ],
+)
+def test_evaluator_catches_broken_rules(change: dict[str, tuple[Call, ...]], message: str) -> None:
+    routes = dict(tiny_solution().routes) | change
+    ev = evaluate(tiny(), Solution(routes))
+    assert any(message in v for v in ev.violations), ev.violations
+
+
+def test_evaluator_wants_two_caregivers_for_a_double_service() -> None:
+    inst = tiny()
+    both = dataclasses.replace(inst, caregivers=(("c1", frozenset({"s1", "s2"})),))
+    one = Solution({"c1": (Call("p3", "s1", 6), Call("p3", "s2", 8), Call("p1", "s1", 14))})
+    assert any("same caregiver" in v for v in evaluate(both, one).violations)
+
+
+def test_conversion_goes_through_the_public_model() -> None:
+    inst = tiny()
+    problem = to_problem(inst, scale=10)
+    assert [c.id for c in problem.carers] == ["c1", "c2"]
+    p2 = next(p for p in problem.packages if p.id == "p2")
+    first, second = p2.visits
+    assert (first.skills, second.skills) == (("s1",), ("s2",))
+    assert (second.min_gap_from_previous_min, second.max_gap_from_previous_min) == (0, 0)
+    p3 = next(p for p in problem.packages if p.id == "p3")
+    assert (p3.visits[1].min_gap_from_previous_min, p3.visits[1].max_gap_from_previous_min) == (
+        20,
+        50,
+    )
+    assert first.duration_min == 30
+    assert (first.agreed_end - first.earliest_start).total_seconds() == 10 * 10 * 60
+    matrix = problem.travel.matrices[0]
+    row = matrix.place_ids.index("c1")
+    assert matrix.durations_s[row][matrix.place_ids.index("p2")] == pytest.approx(10 * 10 * 60)
+
+
+def test_on_grid_keeps_a_solution_with_whole_minute_legs() -> None:
+    moved = on_grid(tiny(), tiny_solution(), scale=10)
+    assert moved is not None
+    assert moved == tiny_solution()  # integer distances: every leg is whole minutes already
+
+
+def test_on_grid_starts_every_call_as_early_as_allowed() -> None:
+    slack = Solution(
+        {
+            "c1": (Call("p1", "s1", 9), Call("p2", "s1", 25), Call("p3", "s1", 50)),
+            "c2": (Call("p2", "s2", 25), Call("p3", "s2", 53)),
+        }
+    )
+    assert on_grid(tiny(), slack, scale=10) == tiny_solution()
+
+
+def test_on_grid_reports_offsets_it_cannot_meet() -> None:
+    inst = tiny()
+    # p3's s2 must start 2 to 5 after s1, but c2 reaches p3 only at 31 and s1 is at 12 at best.
+    early = dataclasses.replace(inst, distances=inst.distances.copy())
+    early.distances[0, 3] = early.distances[3, 0] = 1.0
+    first = Solution(
+        {
+            "c1": (Call("p3", "s1", 1), Call("p1", "s1", 5), Call("p2", "s1", 20)),
+            "c2": (Call("p2", "s2", 20), Call("p3", "s2", 31)),
+        }
+    )
+    assert on_grid(early, first, scale=10) is None
+
+
+def test_scale_respects_rounds_limits() -> None:
+    inst = tiny()
+    assert scale_of(inst) == 100
+    long = dataclasses.replace(
+        inst, patients=(dataclasses.replace(inst.patients[0], services=(Service("s1", 19),)),)
+    )
+    assert scale_of(long) == 75  # 19 units x 75 min = 1425 min <= 24 h
+
+
+def test_tiny_instance_solves_optimally_through_rounds() -> None:
+    # With c2 doing only s2, every s1 is c1's and the hand-checked solution is the only one.
+    inst = dataclasses.replace(
+        tiny(), caregivers=(("c1", frozenset({"s1"})), ("c2", frozenset({"s2"})))
+    )
+    problem = to_problem(inst, scale=10)
+    plan = rounds.solve(problem, time_limit_s=1, seed=0)
+    assert plan.unallocated == ()
+    assert rounds.check(problem, plan) == []
+    ev = evaluate(inst, plan_to_solution(plan, problem, 10))
+    assert ev.violations == ()
+    assert ev.objective == pytest.approx(48 / 3, abs=0.01)
+
+
+def test_a_double_service_in_sequence_goes_to_two_carers() -> None:
+    # c2, qualified for both services of p3, would save 4 units doing both one after the other.
+    inst = tiny()
+    problem = to_problem(inst, scale=10)
+    assert next(p for p in problem.packages if p.id == "p3").visits[1].different_carer_from_previous
+    plan = rounds.solve(problem, time_limit_s=1, seed=0)
+    assert rounds.check(problem, plan) == []
+    assert evaluate(inst, plan_to_solution(plan, problem, 10)).violations == ()
+
+
+# -- with the published data --------------------------------------------------------------------
+
+
+@needs_data
+def test_json_and_text_readers_agree_on_a1() -> None:
+    a = read_json(instance_path(A1))
+    b = read_txt(DATA_DIR / "instances_txt" / f"{A1}.txt.gz")
+    assert a.patients == b.patients
+    assert a.caregivers == b.caregivers
+    np.testing.assert_allclose(a.distances, b.distances, atol=6e-4)
+
+
+@needs_data
+@pytest.mark.parametrize("name", [A1, "InstanzCPLEX_HCSRP_25_3", "InstanzCPLEX_HCSRP_50_2"])
+def test_published_solutions_are_reproduced(name: str) -> None:
+    published = read_results()[name]
+    ev = evaluate(read_instance(instance_path(name)), read_solution(solution_paths()[name]))
+    assert ev.violations == ()
+    assert ev.objective == pytest.approx(published.ceschia_objective, abs=0.01)
+    assert ev.objective == pytest.approx(published.best_objective, abs=0.05)
+
+
+@needs_data
+def test_a1_solves_feasibly_through_rounds() -> None:
+    inst = read_instance(instance_path(A1))
+    scale = scale_of(inst)
+    problem = to_problem(inst, scale)
+    plan = rounds.solve(problem, time_limit_s=3, seed=0)
+    assert plan.unallocated == ()
+    assert rounds.check(problem, plan) == []
+    ev = evaluate(inst, plan_to_solution(plan, problem, scale))
+    assert ev.violations == ()
+    assert ev.objective < 1.1 * read_results()[A1].best_objective
+
+
+#: rounds' solution of B6 (60 s, seed 0, 2026-11-25): below the best published 447.8.
+B6_ROUNDS = {
+    "c1": [
+        ("p5", "s2", 7.626667),
+        ("p16", "s1", 40.24),
+        ("p25", "s2", 80.506667),
+        ("p22", "s1", 128.0),
+        ("p2", "s1", 184.12),
+        ("p3", "s3", 245.32),
+        ("p4", "s1", 277.666667),
+        ("p13", "s1", 306.866667),
+        ("p23", "s3", 352.8),
+        ("p15", "s2", 384.96),
+        ("p24", "s3", 429.266667),
+        ("p12", "s3", 456.813333),
+        ("p1", "s2", 514.24),
+    ],
+    "c2": [],
+    "c3": [("p22", "s5", 129.0), ("p25", "s4", 174.48), ("p6", "s6", 208.48), ("p10", "s6", 401.0)],
+    "c4": [
+        ("p7", "s6", 137.0),
+        ("p18", "s4", 181.08),
+        ("p20", "s5", 220.08),
+        ("p19", "s4", 271.0),
+        ("p17", "s6", 320.466667),
+        ("p21", "s6", 361.493333),
+        ("p23", "s4", 396.306667),
+        ("p24", "s6", 450.266667),
+        ("p14", "s4", 528.76),
+    ],
+    "c5": [
+        ("p11", "s5", 87.866667),
+        ("p8", "s5", 150.88),
+        ("p18", "s5", 181.08),
+        ("p20", "s6", 220.08),
+        ("p19", "s6", 271.0),
+        ("p9", "s5", 310.0),
+        ("p21", "s5", 361.493333),
+    ],
+}
+
+
+@needs_data
+def test_rounds_b6_solution_beats_the_best_published() -> None:
+    name = "InstanzCPLEX_HCSRP_25_6"
+    solution = Solution({k: tuple(Call(*c) for c in v) for k, v in B6_ROUNDS.items()})
+    ev = evaluate(read_instance(instance_path(name)), solution, tol=1e-5)
+    assert ev.violations == ()
+    assert ev.objective == pytest.approx(445.581, abs=1e-3)
+    assert ev.objective < read_results()[name].best_objective - 2
+
+
+@needs_data
+@pytest.mark.slow
+def test_every_published_best_solution_is_reproduced() -> None:
+    found = reproduce()
+    assert len(found) == 70
+    assert [r.published.paper_id for r in found if not r.reproduced] == []
+    assert [r.published.paper_id for r in found if not r.evaluation.feasible] == []
+    # Two bests come from methods without a solution file (Lasfargeas on B6, Kummer on C9).
+    assert sorted(r.published.paper_id for r in found if not r.is_best) == ["B6", "C9"]
+
+
+@needs_data
+@pytest.mark.slow
+def test_every_published_best_solution_survives_the_minute_grid() -> None:
+    results = read_results()
+    grid = best_on_grid(results)
+    assert len(grid) == 70
+    for name, ev in grid.items():
+        assert ev.violations == ()
+        assert ev.objective == pytest.approx(results[name].ceschia_objective, abs=0.3)
+
+
+@needs_data
+@pytest.mark.slow
+def test_json_and_text_readers_agree_everywhere() -> None:
+    for path in sorted((DATA_DIR / "instances_json").glob("*.json.gz")):
+        a = read_json(path)
+        b = read_txt(DATA_DIR / "instances_txt" / path.name.replace(".json", ".txt"))
+        assert (a.patients, a.caregivers, a.depot) == (b.patients, b.caregivers, b.depot)
+        np.testing.assert_allclose(a.distances, b.distances, atol=6e-4)
