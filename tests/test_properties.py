@@ -422,11 +422,6 @@ def at_min(minutes: int) -> datetime:
     return D0 + timedelta(minutes=minutes)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the solver plans a 6 min first leg for a carer whose longest allowed leg is 5 min "
-    "(end point differs from start; an unstaffable double-up is present)",
-)
 def test_longest_leg_limit_holds_on_the_first_leg() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RoundsWarning)  # 5 min visits are short for care
@@ -478,12 +473,6 @@ def test_longest_leg_limit_holds_on_the_first_leg() -> None:
     assert check(problem, plan) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="with a given matrix where a detour is shorter than the direct leg (C->B 42 min, "
-    "C->A->B 0 min), solve builds a Stop with wait_min -37 and pydantic raises",
-)
 def test_non_metric_matrix_gives_a_valid_plan() -> None:
     def v(vid: str, opens: tuple[int, int], closes: tuple[int, int], n: int = 1) -> Visit:
         return Visit(

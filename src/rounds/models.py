@@ -274,20 +274,26 @@ class Carer(_Input):
     max_leg_min: int | None = Field(
         default=None,
         ge=0,
+        le=10**6,
         description="Longest single journey between two places, minutes (keeps walking rounds "
         "compact).",
     )
     max_travel_min: int | None = Field(
         default=None,
         ge=0,
+        le=10**6,
         description="Most travel minutes in one shift, first and last legs included.",
     )
     max_working_min_per_day: int | None = Field(
-        default=None, ge=1, description="Most paid minutes over all shifts starting on one date."
+        default=None,
+        ge=1,
+        le=10**6,
+        description="Most paid minutes over all shifts starting on one date.",
     )
     max_working_min_per_week: int | None = Field(
         default=None,
         ge=1,
+        le=10**6,
         description="Most paid minutes over all shifts starting in any 7 consecutive days.",
     )
     max_working_days_per_week: int | None = Field(
@@ -299,6 +305,7 @@ class Carer(_Input):
     guaranteed_min: int | None = Field(
         default=None,
         ge=0,
+        le=10**6,
         description="Paid minutes over the horizon the carer is guaranteed (soft: the plan "
         "reports any shortfall).",
     )

@@ -326,6 +326,40 @@ def _arrival(
     return arrival
 
 
+def _unreachable_after_repair(
+    problem: Problem,
+    matrices: TravelMatrices,
+    result: RoutingResult,
+    vehicles: list[_Vehicle],
+    tasks: list[_Task],
+) -> set[str]:
+    """Visits whose stop breaks a leg, travel or timing rule once neighbours were left out."""
+    bad: set[str] = set()
+    for v, route in enumerate(result.routes):
+        carer = vehicles[v].carer
+        starts = result.break_starts[v] if result.break_starts else ()
+        pauses = [
+            (m, b.duration_min) for m, b in zip(starts, vehicles[v].shift.breaks, strict=True)
+        ]
+        here, free, travelled = carer_place_keys(problem, carer.id)[0], None, 0
+        for t, start in route:
+            task = tasks[t]
+            leg, _ = matrices.leg(carer.travel_mode, here, task.client_id)
+            travelled += leg
+            late = False
+            if free is not None:
+                resting = sum(d for m, d in pauses if free <= m < start)
+                late = free + leg + resting > start
+            too_far = carer.max_leg_min is not None and leg > carer.max_leg_min
+            too_much = carer.max_travel_min is not None and travelled > carer.max_travel_min
+            if late or too_far or too_much:
+                bad.add(task.visit_id)
+                break  # re-check this route once the stop is gone
+            here = task.client_id
+            free = start + problem.visit_by_id[task.visit_id].duration_min
+    return bad
+
+
 def _rounds(
     problem: Problem,
     matrices: TravelMatrices,
@@ -345,14 +379,24 @@ def _rounds(
     }
     if any(len(c) > problem.visit_by_id[v].carers_required for v, c in carers_at.items()):
         raise SolverError("a visit came back with more carers than it needs")
-    if half_done:  # never half a double-up: such a visit is left out whole
+    dropped = set(half_done)  # never half a double-up: such a visit is left out whole
+    while dropped:
         result = replace(
             result,
             routes=tuple(
-                tuple((t, m) for t, m in route if tasks[t].visit_id not in half_done)
+                tuple((t, m) for t, m in route if tasks[t].visit_id not in dropped)
                 for route in result.routes
             ),
         )
+        # Leaving a stop out changes the legs around it; with a matrix that is not a metric
+        # (a detour shorter than the direct way) a later stop may no longer be reachable.
+        dropped = _unreachable_after_repair(problem, matrices, result, vehicles, tasks)
+        staffed = Counter(tasks[t].visit_id for route in result.routes for t, _ in route)
+        dropped |= {
+            visit_id
+            for visit_id, n in staffed.items()
+            if visit_id in dropped or n < problem.visit_by_id[visit_id].carers_required
+        }
 
     rounds: list[Round] = []
     for v, route in enumerate(result.routes):
