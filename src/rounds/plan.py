@@ -55,6 +55,8 @@ class ReasonCode(StrEnum):
     """The client's address could not be placed on the street network."""
     GAP_TO_PREVIOUS_CALL = "gap_to_previous_call"
     """The gap the care plan sets after the previous call cannot be met inside the window."""
+    SEARCH_TIMED_OUT = "search_timed_out"
+    """The search found no plan at all within its time limit."""
     CARERS_BUSY = "carers_busy"
     """Qualified carers exist but are all busy with other visits at that time."""
 

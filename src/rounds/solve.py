@@ -36,7 +36,15 @@ from rounds.errors import InputError, SolverError
 from rounds.kpis import minutes_between, plan_kpis, round_kpis
 from rounds.matrix import MatrixSource, TravelMatrices, build_matrices, carer_place_keys
 from rounds.models import Break, Carer, Problem, Shift
-from rounds.plan import Plan, Round, SolveInfo, Stop, TakenBreak, UnallocatedVisit
+from rounds.plan import (
+    Plan,
+    ReasonCode,
+    Round,
+    SolveInfo,
+    Stop,
+    TakenBreak,
+    UnallocatedVisit,
+)
 from rounds.reasons import explain
 
 __all__ = ["Clock", "solve"]
@@ -566,6 +574,12 @@ def solve(
     for package, visit in problem.visits():
         if visit.id not in starts:
             reason, message = explain(problem, matrices, visit.id, starts)
+            if reason == ReasonCode.CARERS_BUSY and result.objective is None:
+                reason = ReasonCode.SEARCH_TIMED_OUT
+                message = (
+                    f"the search found no plan at all within {time_limit_s:g} s; qualified "
+                    "carers exist, so try a longer time limit or split the problem"
+                )
             unallocated.append(
                 UnallocatedVisit(
                     visit_id=visit.id,
