@@ -6,11 +6,12 @@ import math
 import os
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from rounds import Carer, Client, Location, Package, Problem, Shift, Visit
+from rounds import Carer, Client, Location, Package, Plan, Problem, Round, Shift, Visit
 
 # Hypothesis profiles: the default run stays fast; HYPOTHESIS_PROFILE=stress (``nox -s stress``)
 # runs every property test with at least 10,000 examples.
@@ -88,6 +89,11 @@ def line_problem() -> Problem:
 @pytest.fixture
 def small_problem() -> Problem:
     """Two walkers, six clients within 600 m, eleven visits over a day, no tricks."""
+    return make_small_problem()
+
+
+def make_small_problem() -> Problem:
+    """The ``small_problem`` fixture as a plain function (for module-scoped fixtures)."""
     spots = {f"C{i}": loc(100 * i, 60 * ((-1) ** i) * i) for i in range(1, 7)}
     clients = tuple(Client(id=k, location=v) for k, v in spots.items())
     packages = []
@@ -108,3 +114,17 @@ def small_problem() -> Problem:
 def all_visit_ids(problem: Problem) -> Iterator[str]:
     for _, v in problem.visits():
         yield v.id
+
+
+def edit_stop(plan: Plan, visit_id: str, carer_id: str | None = None, /, **changes: Any) -> Plan:
+    """A copy of ``plan`` with the stops of ``visit_id`` (of one carer, if given) changed."""
+
+    def fix(r: Round) -> Round:
+        if carer_id is not None and r.carer_id != carer_id:
+            return r
+        stops = tuple(
+            s.model_copy(update=changes) if s.visit_id == visit_id else s for s in r.stops
+        )
+        return r.model_copy(update={"stops": stops})
+
+    return plan.model_copy(update={"rounds": tuple(fix(r) for r in plan.rounds)})

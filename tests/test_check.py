@@ -10,7 +10,7 @@ import pytest
 from rounds import Plan, Problem, ReasonCode, UnallocatedVisit, ViolationCode, check, solve
 from rounds.plan import Round
 
-from conftest import carer, loc, one_visit_packages, visit
+from conftest import carer, edit_stop, loc, one_visit_packages, visit
 
 MIN = timedelta(minutes=1)
 
@@ -43,18 +43,6 @@ def edit_round(plan: Plan, carer_id: str, /, **changes: Any) -> Plan:
         r.model_copy(update=changes) if r.carer_id == carer_id else r for r in plan.rounds
     )
     return plan.model_copy(update={"rounds": rounds})
-
-
-def edit_stop(plan: Plan, visit_id: str, carer_id: str | None = None, /, **changes: Any) -> Plan:
-    def fix(r: Round) -> Round:
-        if carer_id is not None and r.carer_id != carer_id:
-            return r
-        stops = tuple(
-            s.model_copy(update=changes) if s.visit_id == visit_id else s for s in r.stops
-        )
-        return r.model_copy(update={"stops": stops})
-
-    return plan.model_copy(update={"rounds": tuple(fix(r) for r in plan.rounds)})
 
 
 def round_of(plan: Plan, visit_id: str) -> Round:

@@ -32,7 +32,7 @@ from rounds import (
 )
 from rounds.plan import Kpis, PlanKpis, Round, Stop, UnallocatedVisit
 
-from conftest import DAY, carer, loc, one_visit_packages, visit
+from conftest import DAY, carer, loc, make_small_problem, one_visit_packages, visit
 
 STRESS = settings().max_examples >= 10_000
 MIN = timedelta(minutes=1)
@@ -104,29 +104,10 @@ def mixed_problem() -> Problem:
     return Problem(name="mixed", carers=carers, clients=clients, packages=tuple(packages))
 
 
-def small_problem() -> Problem:
-    """The conftest ``small_problem``, as a plain function for a module-scoped fixture."""
-    spots = {f"C{i}": loc(100 * i, 60 * ((-1) ** i) * i) for i in range(1, 7)}
-    clients = tuple(Client(id=k, location=v) for k, v in spots.items())
-    packages = []
-    for i, cid in enumerate(spots, start=1):
-        calls = [visit(f"{cid}-AM", (7, 30), (9, 30), 45 if i % 2 else 30)]
-        if i <= 5:
-            calls.append(
-                visit(f"{cid}-PM", (12, 0), (13, 30), 30, skills=("medication",) if i == 1 else ())
-            )
-        packages.append(Package(id=f"P-{cid}", client_id=cid, visits=tuple(calls)))
-    carers = (
-        carer("K1", loc(0), (7, 15), skills=("medication",), hourly_cost=13.0, max_working_min=480),
-        carer("K2", loc(300, 300), (7, 15), hourly_cost=12.6),
-    )
-    return Problem(name="small", carers=carers, clients=clients, packages=tuple(packages))
-
-
 @pytest.fixture(scope="module")
 def bases() -> list[tuple[Problem, Plan]]:
     out = []
-    for problem in (small_problem(), double_up_problem(), mixed_problem()):
+    for problem in (make_small_problem(), double_up_problem(), mixed_problem()):
         plan = solve(problem, time_limit_s=1, seed=1)
         assert check(problem, plan) == []
         assert plan.rounds

@@ -22,27 +22,14 @@ from rounds import (
     solve,
 )
 from rounds.models import Break, WorkingRules
-from rounds.plan import Round
 
-from conftest import DAY, at, carer, loc, one_visit_packages, visit
+from conftest import DAY, at, carer, edit_stop, loc, one_visit_packages, visit
 
 MIN = timedelta(minutes=1)
 
 
 def codes(problem: Problem, plan: Plan) -> set[ViolationCode]:
     return {v.code for v in check(problem, plan)}
-
-
-def edit_stop(plan: Plan, visit_id: str, carer_id: str | None = None, /, **changes: Any) -> Plan:
-    def fix(r: Round) -> Round:
-        if carer_id is not None and r.carer_id != carer_id:
-            return r
-        stops = tuple(
-            s.model_copy(update=changes) if s.visit_id == visit_id else s for s in r.stops
-        )
-        return r.model_copy(update={"stops": stops})
-
-    return plan.model_copy(update={"rounds": tuple(fix(r) for r in plan.rounds)})
 
 
 def stop_of(plan: Plan, visit_id: str) -> Any:
