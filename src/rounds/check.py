@@ -17,7 +17,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from rounds.matrix import MatrixSource, TravelMatrices, build_matrices
+from rounds.matrix import MatrixSource, TravelMatrices, build_matrices, carer_place_keys
 from rounds.models import Carer, Problem, Shift
 from rounds.plan import Kpis, Plan, Round, Stop, TakenBreak
 
@@ -264,8 +264,8 @@ def _round(problem: Problem, matrices: TravelMatrices, rnd: Round) -> Iterator[V
     yield from _travel_limits(carer, rnd)
 
     mode = carer.travel_mode
-    end_place = carer.id if carer.end == carer.start_location else f"{carer.id}@end"
-    here, leave = carer.id, rnd.start
+    home, end_place = carer_place_keys(problem, carer.id)
+    here, leave = home, rnd.start
     for stop in rnd.stops:
         yield from _stop(problem, matrices, carer, stop, here, leave, rnd.breaks)
         if stop.client_id in matrices.places.index:

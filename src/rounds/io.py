@@ -144,25 +144,22 @@ def schema_text(which: Literal["problem", "plan"]) -> str:
     return json.dumps(json_schema(which), indent=2, ensure_ascii=False)
 
 
-def demo_problem_path() -> Path:
-    """Where the bundled demo problem lives (installed package data or the source tree)."""
-    packaged = resources.files("rounds") / "_data" / "demo" / "problem.json"
+def _bundled(*parts: str, what: str) -> Path:
+    """A file shipped with rounds: in the installed package data, else in the source tree."""
+    packaged = resources.files("rounds").joinpath("_data", *parts)
     if packaged.is_file():
         return Path(str(packaged))
-    source_tree = Path(__file__).resolve().parents[2] / "data" / "demo" / "problem.json"
+    source_tree = Path(__file__).resolve().parents[2].joinpath("data", *parts)
     if source_tree.is_file():
         return source_tree
-    raise InputError("the demo problem is missing: reinstall rounds or run from a source tree")
+    raise InputError(f"the {what} is missing: reinstall rounds or run from a source tree")
+
+
+def demo_problem_path() -> Path:
+    """Where the bundled demo problem lives (installed package data or the source tree)."""
+    return _bundled("demo", "problem.json", what="demo problem")
 
 
 def demo_network_path() -> Path:
     """Where the bundled demo street extract lives (OpenStreetMap, © OpenStreetMap contributors)."""
-    packaged = resources.files("rounds") / "_data" / "osm" / "camden-demo.osm.bz2"
-    if packaged.is_file():
-        return Path(str(packaged))
-    source_tree = Path(__file__).resolve().parents[2] / "data" / "osm" / "camden-demo.osm.bz2"
-    if source_tree.is_file():
-        return source_tree
-    raise InputError(
-        "the demo street network is missing: reinstall rounds or run from a source tree"
-    )
+    return _bundled("osm", "camden-demo.osm.bz2", what="demo street network")
