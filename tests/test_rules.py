@@ -167,6 +167,33 @@ def test_agreed_window_moves_the_visit_and_is_reported() -> None:
     )
 
 
+def test_worst_lateness_weight_spreads_lateness() -> None:
+    """One carer, three clients next door, all due at once: someone is late.
+
+    Minimising total lateness alone does B, C, A (A 75 min late); pricing the worst lateness
+    too does B, A, C (A and C each 45 min late: 15 more in all, 30 less at worst).
+    """
+    due = {"A": (90, (9, 0)), "B": (45, (9, 0)), "C": (30, (10, 30))}
+    visits = {
+        k: visit(f"V-{k}", (9, 0), (12, 0), d, preferred_start=at(9, 0), preferred_end=at(*end))
+        for k, (d, end) in due.items()
+    }
+    cs, ps = one_visit_packages({k: loc(0) for k in due}, visits)
+    weights = ObjectiveWeights(late_per_min=1, early_per_min=0, travel_per_min=0, paid_per_min=0)
+    problem = Problem(
+        carers=(carer("K1", loc(0), (9, 13)),), clients=cs, packages=ps, weights=weights
+    )
+    total_only = solve(problem, time_limit_s=1)
+    assert (total_only.kpis.lateness_min, total_only.kpis.max_lateness_min) == (75, 75)
+    spread = problem.model_copy(
+        update={"weights": weights.model_copy(update={"worst_late_per_min": 1})}
+    )
+    plan = solve(spread, time_limit_s=1)
+    assert (plan.kpis.lateness_min, plan.kpis.max_lateness_min) == (90, 45)
+    assert [s.visit_id for s in plan.rounds[0].stops] == ["V-B", "V-A", "V-C"]
+    assert check(spread, plan) == []
+
+
 # -- 4. continuity ---------------------------------------------------------------------------
 
 

@@ -152,6 +152,8 @@ class RoutingInput:
     """Optional tasks x vehicles matrix: extra cost when a vehicle does a task."""
     max_idle: int | None = None
     """Most minutes of waiting after a task before the next one (breaks excluded)."""
+    worst_late_cost: int = 0
+    """Objective cost per minute of the largest lateness past any task's ``soft_latest``."""
     time_limit_s: float = 10.0
     seed: int = 0
 
@@ -327,6 +329,36 @@ def _add_breaks(
     return out
 
 
+def _add_worst_lateness(
+    data: RoutingInput, routing: Any, manager: Any, time_dim: Any, node_of_task: dict[int, int]
+) -> None:
+    """The largest lateness of any task, priced by a "worst_late" dimension's global span.
+
+    The dimension has no transits and starts at 0, so its cumul never decreases along a
+    route; each task's cumul is at least that task's lateness, hence each route's end cumul is
+    at least the route's largest lateness, and the global span (largest end) is the plan's.
+    """
+    late_tasks = [
+        (t, task.soft_latest)
+        for t, task in enumerate(data.tasks)
+        if task.soft_latest is not None and task.soft_latest < task.latest
+    ]
+    if not data.worst_late_cost or not late_tasks:
+        return
+    horizon = _horizon(data)
+    zero = routing.RegisterUnaryTransitVector([0] * manager.GetNumberOfNodes())
+    routing.AddDimension(zero, horizon, horizon, True, "worst_late")
+    worst = routing.GetDimensionOrDie("worst_late")
+    solver = routing.solver()
+    for t, soft_latest in late_tasks:
+        index = manager.NodeToIndex(node_of_task[t])
+        solver.Add(worst.CumulVar(index) >= time_dim.CumulVar(index) - soft_latest)
+        routing.AddVariableMinimizedByFinalizer(worst.CumulVar(index))
+    for v in range(routing.vehicles()):
+        routing.AddVariableMinimizedByFinalizer(worst.CumulVar(routing.End(v)))
+    worst.SetGlobalSpanCostCoefficient(data.worst_late_cost)
+
+
 def solve_routing(data: RoutingInput) -> RoutingResult:
     """Build the OR-Tools model for ``data``, solve it within its time limit, read it back."""
     started = time.perf_counter()
@@ -438,6 +470,8 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
         if group.max_used is not None:
             used = [routing.ActiveVehicleVar(v) for v in group.vehicles]
             solver.Add(solver.Sum(used) <= group.max_used)
+
+    _add_worst_lateness(data, routing, manager, time_dim, node_of_task)
 
     remaining = max(0.05, data.time_limit_s - (time.perf_counter() - started))
     params = _search_parameters(remaining)

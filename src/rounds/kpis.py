@@ -41,10 +41,12 @@ def round_kpis(
     unpaid = sum(minutes_between(b.start, b.end) for b in breaks if not b.paid)
     paid = minutes_between(start, end) - unpaid
     travel = sum(s.travel_min for s in stops) + (travel_to_end_min if stops else 0)
-    late = on_time = 0
+    late = on_time = worst = 0
     for s in stops:
         visit = problem.visit_by_id[s.visit_id]
-        late += max(0, minutes_between(visit.agreed_end, s.start))
+        lateness = max(0, minutes_between(visit.agreed_end, s.start))
+        late += lateness
+        worst = max(worst, lateness)
         on_time += visit.agreed_start <= s.start <= visit.agreed_end
     return Kpis(
         visits=len(stops),
@@ -57,6 +59,7 @@ def round_kpis(
         travel_share=_share(travel, paid),
         lateness_min=late,
         on_time=on_time,
+        max_lateness_min=worst,
         cost=round(paid / 60 * problem.carer_by_id[carer_id].hourly_cost, 2),
     )
 
@@ -91,6 +94,7 @@ def plan_kpis(problem: Problem, rounds: Sequence[Round], visits_unallocated: int
         travel_share=_share(travel, paid),
         lateness_min=sum(x.lateness_min for x in k),
         on_time=on_time,
+        max_lateness_min=max((x.max_lateness_min for x in k), default=0),
         cost=round(sum(x.cost for x in k), 2),
         visits_unallocated=visits_unallocated,
         rounds=len(rounds),

@@ -403,6 +403,13 @@ class ObjectiveWeights(_Input):
         le=10**6,
         description="Cost per minute a visit starts after its agreed window (preferred_end).",
     )
+    worst_late_per_min: int = Field(
+        default=0,
+        ge=0,
+        le=10**6,
+        description="Cost per minute of the largest lateness of any one visit (the worst-served "
+        "client), on top of late_per_min: spreads lateness instead of piling it on one visit.",
+    )
     early_per_min: int = Field(
         default=20,
         ge=0,

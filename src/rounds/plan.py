@@ -84,6 +84,9 @@ class Kpis(_Output):
     on_time: int = Field(
         default=0, ge=0, description="Visits that started inside their agreed window."
     )
+    max_lateness_min: int = Field(
+        default=0, ge=0, description="Largest lateness of any one visit, minutes."
+    )
     cost: float = Field(ge=0.0, description="Paid hours times each carer's hourly cost, £.")
 
 

@@ -301,6 +301,7 @@ def _routing_input(
         groups=_groups(problem, vehicles),
         assignment_cost=cost_matrix if cost_matrix.any() else None,
         max_idle=problem.rules.max_idle_min,
+        worst_late_cost=weights.worst_late_per_min,
         time_limit_s=time_limit_s,
         seed=seed,
     )
