@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rounds.errors import InputError
-from rounds.models import GivenMatrix, Location, Problem, TravelMode
+from rounds.models import GivenMatrix, Location, Problem, TravelMode, end_key
 
 __all__ = [
     "EARTH_RADIUS_M",
@@ -57,11 +57,6 @@ class Places:
 
     def __len__(self) -> int:
         return len(self.keys)
-
-
-def end_key(carer_id: str) -> str:
-    """Place name of a carer's end point when it differs from the start."""
-    return f"{carer_id}@end"
 
 
 def places_of(problem: Problem) -> Places:

@@ -316,6 +316,11 @@ class Carer(_Input):
         return self.end_location if self.end_location is not None else self.start_location
 
 
+def end_key(carer_id: str) -> str:
+    """Place name of a carer's end point when it differs from the start: ``"<id>@end"``."""
+    return f"{carer_id}@end"
+
+
 class GivenMatrix(_Input):
     """A travel matrix supplied by another system, for one travel mode.
 
@@ -624,7 +629,7 @@ def _cross_object_errors(problem: Problem) -> list[str]:
             )
     carer_ids = {c.id for c in problem.carers}
     for ci, carer in enumerate(problem.carers):
-        end_name = f"{carer.id}@end"
+        end_name = end_key(carer.id)
         if carer.end != carer.start_location and end_name in client_ids | carer_ids:
             errors.append(
                 f"carers[{ci}].end_location: the place name {end_name!r} of this end point is "
@@ -689,7 +694,7 @@ def _matrix_errors(problem: Problem) -> list[str]:
             if carer.travel_mode == given.travel_mode:
                 needed.add(carer.id)
                 if carer.end_location is not None and carer.end_location != carer.start_location:
-                    needed.add(f"{carer.id}@end")
+                    needed.add(end_key(carer.id))
         missing = sorted(needed - set(given.place_ids))
         if missing:
             errors.append(
