@@ -830,9 +830,10 @@ def cause(row: Row, grid: Evaluation | None) -> str:
 
     ``grid`` is the best published solution (Ceschia et al.'s, the one with a file) rescheduled
     on rounds' minute grid (:func:`on_grid`). ``"grid"``: ours is no worse than it, so the gap is
-    the cost of planning in whole minutes. ``"T_max"``: rounds' own objective ``D + T`` is no
-    worse than its, so the gap comes from the ``T_max`` term rounds cannot express.
-    ``"search"``: the solver stopped at a worse ``D + T`` than a solution it could represent.
+    the cost of planning in whole minutes. ``"T_max"`` (only for runs without the ``T_max``
+    term, ``worst_late_per_min = 0``): rounds' own objective ``D + T`` is no worse than its, so
+    the gap comes from the term the solver was not given. ``"search"``: the solver stopped at a
+    worse value of its own objective than a solution it could represent.
     ``"best has no file"``: ours beats the file, but the best published value is another
     method's, whose solution is not available (B6, C9).
     """
@@ -845,7 +846,9 @@ def cause(row: Row, grid: Evaluation | None) -> str:
     if row.objective <= grid.objective + 0.01:
         # No worse than the file; if the file is not the best, the best has no solution to grid.
         return "grid" if grid.objective <= row.best_objective + 0.3 else "best has no file"
-    if row.distance + row.tardiness <= grid.distance + grid.tardiness + 0.01:
+    if not row.worst_late_per_min and (
+        row.distance + row.tardiness <= grid.distance + grid.tardiness + 0.01
+    ):
         return "T_max"
     return "search"
 
