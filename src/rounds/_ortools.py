@@ -359,17 +359,27 @@ def _add_worst_lateness(
     worst.SetGlobalSpanCostCoefficient(data.worst_late_cost)
 
 
-def solve_routing(data: RoutingInput) -> RoutingResult:
-    """Build the OR-Tools model for ``data``, solve it within its time limit, read it back."""
-    started = time.perf_counter()
-    n_tasks, n_vehicles = len(data.tasks), len(data.vehicles)
-    empty_routes: tuple[tuple[tuple[int, int], ...], ...] = tuple(() for _ in data.vehicles)
-    if n_vehicles == 0 or not any(t.allowed_vehicles for t in data.tasks):
-        idle = tuple(v.earliest_start for v in data.vehicles)
-        return RoutingResult(empty_routes, idle, idle, "optimal", 0)
+@dataclass(frozen=True)
+class _Model:
+    """A built OR-Tools routing model and what reading a solution back needs."""
 
+    manager: Any
+    routing: Any
+    time_dim: Any
+    break_vars: list[list[Any]]
+    task_of_node: list[int]
+
+
+#: Share of the time limit searched without the terms local search cannot price (the largest
+#: lateness), before the full model continues from the best solution found.
+FIRST_PHASE_SHARE = 0.6
+
+
+def _build(data: RoutingInput, with_worst_lateness: bool = True) -> _Model:
+    """The routing model of ``data``; node layout and indices depend on ``data`` only."""
     # Node layout: a seeded permutation of the tasks first, then a start and an end node per
     # vehicle. The permutation is the seed's effect: OR-Tools' heuristics break ties by order.
+    n_tasks, n_vehicles = len(data.tasks), len(data.vehicles)
     order = np.random.default_rng(data.seed).permutation(n_tasks) if data.seed else None
     task_of_node = order.tolist() if order is not None else list(range(n_tasks))
     node_of_task = {t: n for n, t in enumerate(task_of_node)}
@@ -471,48 +481,93 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
             used = [routing.ActiveVehicleVar(v) for v in group.vehicles]
             solver.Add(solver.Sum(used) <= group.max_used)
 
-    _add_worst_lateness(data, routing, manager, time_dim, node_of_task)
+    if with_worst_lateness:
+        _add_worst_lateness(data, routing, manager, time_dim, node_of_task)
+    return _Model(manager, routing, time_dim, break_vars, task_of_node)
 
-    remaining = max(0.05, data.time_limit_s - (time.perf_counter() - started))
-    params = _search_parameters(remaining)
 
+def _search(model: _Model, data: RoutingInput, deadline: float, start: Any = None) -> Any:
+    """Search ``model`` until ``deadline`` (a ``perf_counter`` time), from ``start`` if given.
+
+    Returns ``(solution or None, interrupted)``.
+    """
+    routing = model.routing
+    params = _search_parameters(max(0.05, deadline - time.perf_counter()))
     with _StopOnInterrupt(routing) as interrupt:
-        solution = _multi_start(routing, params, interrupt)
+        if start is not None:
+            solution = routing.SolveFromAssignmentWithParameters(start, params)
+        else:
+            solution = _multi_start(routing, params, interrupt)
     if solution is None and not interrupt.requested:
         # Every task is optional, so "no route at all" is always feasible: start from it.
-        remaining = max(0.05, data.time_limit_s - (time.perf_counter() - started))
-        params.time_limit.FromMilliseconds(int(remaining * 1000))
-        empty = routing.ReadAssignmentFromRoutes([[] for _ in range(n_vehicles)], True)
+        params.time_limit.FromMilliseconds(int(max(0.05, deadline - time.perf_counter()) * 1000))
+        empty = routing.ReadAssignmentFromRoutes([[] for _ in data.vehicles], True)
         if empty is not None:
             solution = routing.SolveFromAssignmentWithParameters(empty, params)
+    return solution, interrupt.requested
+
+
+def solve_routing(data: RoutingInput) -> RoutingResult:
+    """Build the OR-Tools model for ``data``, solve it within its time limit, read it back.
+
+    With a cost on the largest lateness, whose constraint local-search filters cannot see, the
+    search runs in two phases: :data:`FIRST_PHASE_SHARE` of the time on the model without that
+    term (fast, exactly priced moves), then the full model continues from the best solution.
+    """
+    started = time.perf_counter()
+    deadline = started + data.time_limit_s
+    empty_routes: tuple[tuple[tuple[int, int], ...], ...] = tuple(() for _ in data.vehicles)
+    if not data.vehicles or not any(t.allowed_vehicles for t in data.tasks):
+        idle = tuple(v.earliest_start for v in data.vehicles)
+        return RoutingResult(empty_routes, idle, idle, "optimal", 0)
+
+    model = _build(data, with_worst_lateness=not _two_phases(data))
+    if _two_phases(data):
+        share = FIRST_PHASE_SHARE * (deadline - time.perf_counter())
+        solution, interrupted = _search(model, data, time.perf_counter() + share)
+        if solution is not None and not interrupted:
+            routes = _routes_of(model.routing, solution)
+            model = _build(data, with_worst_lateness=True)
+            start = model.routing.ReadAssignmentFromRoutes(routes, True)
+            solution, interrupted = _search(model, data, deadline, start)
+    else:
+        solution, interrupted = _search(model, data, deadline)
+    routing, manager, time_dim = model.routing, model.manager, model.time_dim
     status = _STATUS.get(routing.status(), str(routing.status()))
-    if interrupt.requested:
+    if interrupted:
         status = "interrupted"
     if solution is None:
         departures = tuple(v.earliest_start for v in data.vehicles)
         return RoutingResult(empty_routes, departures, departures, status, None)
 
-    routes: list[tuple[tuple[int, int], ...]] = []
+    routes_out: list[tuple[tuple[int, int], ...]] = []
     vehicle_start: list[int] = []
     vehicle_end: list[int] = []
-    for v in range(n_vehicles):
+    for v in range(len(data.vehicles)):
         index = routing.Start(v)
         vehicle_start.append(solution.Value(time_dim.CumulVar(index)))
         stops: list[tuple[int, int]] = []
         index = solution.Value(routing.NextVar(index))
         while not routing.IsEnd(index):
-            task = task_of_node[manager.IndexToNode(index)]
+            task = model.task_of_node[manager.IndexToNode(index)]
             stops.append((task, solution.Value(time_dim.CumulVar(index))))
             index = solution.Value(routing.NextVar(index))
         vehicle_end.append(solution.Value(time_dim.CumulVar(index)))
-        routes.append(tuple(stops))
+        routes_out.append(tuple(stops))
     return RoutingResult(
-        tuple(routes),
+        tuple(routes_out),
         tuple(vehicle_start),
         tuple(vehicle_end),
         status,
         int(solution.ObjectiveValue()),
-        tuple(tuple(solution.StartValue(b) for b in vb) for vb in break_vars),
+        tuple(tuple(solution.StartValue(b) for b in vb) for vb in model.break_vars),
+    )
+
+
+def _two_phases(data: RoutingInput) -> bool:
+    """Whether the search starts without the largest-lateness term (see :func:`solve_routing`)."""
+    return bool(data.worst_late_cost) and any(
+        t.soft_latest is not None and t.soft_latest < t.latest for t in data.tasks
     )
 
 
