@@ -526,10 +526,11 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
         share = FIRST_PHASE_SHARE * (deadline - time.perf_counter())
         solution, interrupted = _search(model, data, time.perf_counter() + share)
         if solution is not None and not interrupted:
-            routes = _routes_of(model.routing, solution)
-            model = _build(data, with_worst_lateness=True)
-            start = model.routing.ReadAssignmentFromRoutes(routes, True)
-            solution, interrupted = _search(model, data, deadline, start)
+            full = _build(data, with_worst_lateness=True)
+            start = full.routing.ReadAssignmentFromRoutes(_routes_of(model.routing, solution), True)
+            better, interrupted = _search(full, data, deadline, start)
+            if better is not None:  # else keep the first phase's plan
+                model, solution = full, better
     else:
         solution, interrupted = _search(model, data, deadline)
     routing, manager, time_dim = model.routing, model.manager, model.time_dim
