@@ -883,8 +883,10 @@ def summarise(rows: Sequence[Row], grid: dict[str, Evaluation] | None = None) ->
         "gaps from T_max | from grid | from search |",
         "|---|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
-    for family in FAMILY_SIZES:
-        mine = [r for r in rows if r.family == family]
+    groups = [(f, [r for r in rows if r.family == f]) for f in FAMILY_SIZES]
+    if sum(1 for _, mine in groups if mine) > 1:
+        groups.append(("**all**", list(rows)))
+    for family, mine in groups:
         if not mine:
             continue
         gaps = [r.gap_pct for r in mine if r.feasible]
