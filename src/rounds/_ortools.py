@@ -329,6 +329,15 @@ def _add_breaks(
     return out
 
 
+def _late_tasks(data: RoutingInput) -> list[tuple[int, int]]:
+    """``(task, soft_latest)`` of every task that can start after its preferred window."""
+    return [
+        (t, task.soft_latest)
+        for t, task in enumerate(data.tasks)
+        if task.soft_latest is not None and task.soft_latest < task.latest
+    ]
+
+
 def _add_worst_lateness(
     data: RoutingInput, routing: Any, manager: Any, time_dim: Any, node_of_task: dict[int, int]
 ) -> None:
@@ -338,11 +347,7 @@ def _add_worst_lateness(
     route; each task's cumul is at least that task's lateness, hence each route's end cumul is
     at least the route's largest lateness, and the global span (largest end) is the plan's.
     """
-    late_tasks = [
-        (t, task.soft_latest)
-        for t, task in enumerate(data.tasks)
-        if task.soft_latest is not None and task.soft_latest < task.latest
-    ]
+    late_tasks = _late_tasks(data)
     if not data.worst_late_cost or not late_tasks:
         return
     horizon = _horizon(data)
@@ -521,8 +526,10 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
         idle = tuple(v.earliest_start for v in data.vehicles)
         return RoutingResult(empty_routes, idle, idle, "optimal", 0)
 
-    model = _build(data, with_worst_lateness=not _two_phases(data))
-    if _two_phases(data):
+    # The largest-lateness term is priced by a CP constraint local-search filters cannot see.
+    two_phases = bool(data.worst_late_cost) and bool(_late_tasks(data))
+    model = _build(data, with_worst_lateness=not two_phases)
+    if two_phases:
         share = FIRST_PHASE_SHARE * (deadline - time.perf_counter())
         solution, interrupted = _search(model, data, time.perf_counter() + share)
         if solution is not None and not interrupted:
@@ -562,13 +569,6 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
         status,
         int(solution.ObjectiveValue()),
         tuple(tuple(solution.StartValue(b) for b in vb) for vb in model.break_vars),
-    )
-
-
-def _two_phases(data: RoutingInput) -> bool:
-    """Whether the search starts without the largest-lateness term (see :func:`solve_routing`)."""
-    return bool(data.worst_late_cost) and any(
-        t.soft_latest is not None and t.soft_latest < t.latest for t in data.tasks
     )
 
 
