@@ -1,4 +1,4 @@
-"""The design keeps OR-Tools inside one private adapter module."""
+"""The design keeps each routing engine (OR-Tools, PyVRP) inside one private adapter module."""
 
 from __future__ import annotations
 
@@ -35,3 +35,11 @@ def test_checker_shares_no_scheduling_code_with_the_solver() -> None:
     imports = ast.parse((SRC / "check.py").read_text(encoding="utf-8"))
     modules = {n.module for n in ast.walk(imports) if isinstance(n, ast.ImportFrom)}
     assert not modules & {"rounds.solve", "rounds._ortools", "rounds.kpis", "rounds.reasons"}
+
+
+def test_only_the_pyvrp_adapter_imports_pyvrp() -> None:
+    offenders = [
+        p.name for p in SRC.rglob("*.py") if "pyvrp" in imported_roots(p) and p.name != "_pyvrp.py"
+    ]
+    assert offenders == []
+    assert "pyvrp" in imported_roots(SRC / "_pyvrp.py")

@@ -488,6 +488,9 @@ def _build(data: RoutingInput, with_worst_lateness: bool = True) -> _Model:
 
     if with_worst_lateness:
         _add_worst_lateness(data, routing, manager, time_dim, node_of_task)
+    # Closed here, with the parameters every search uses, so routes can be restored into the
+    # model before any search (RoutesToAssignment needs a closed model).
+    routing.CloseModelWithParameters(_search_parameters(data.time_limit_s))
     return _Model(manager, routing, time_dim, break_vars, task_of_node)
 
 
@@ -502,11 +505,11 @@ def _search(model: _Model, data: RoutingInput, deadline: float, start: Any = Non
         if start is not None:
             solution = routing.SolveFromAssignmentWithParameters(start, params)
         else:
-            solution = _multi_start(routing, params, interrupt)
+            solution = _multi_start(model, data, params, deadline, interrupt)
     if solution is None and not interrupt.requested:
         # Every task is optional, so "no route at all" is always feasible: start from it.
         params.time_limit.FromMilliseconds(int(max(0.05, deadline - time.perf_counter()) * 1000))
-        empty = routing.ReadAssignmentFromRoutes([[] for _ in data.vehicles], True)
+        empty = _restore(routing, [[] for _ in data.vehicles])
         if empty is not None:
             solution = routing.SolveFromAssignmentWithParameters(empty, params)
     return solution, interrupt.requested
@@ -534,7 +537,7 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
         solution, interrupted = _search(model, data, time.perf_counter() + share)
         if solution is not None and not interrupted:
             full = _build(data, with_worst_lateness=True)
-            start = full.routing.ReadAssignmentFromRoutes(_routes_of(model.routing, solution), True)
+            start = _restore(full.routing, _routes_of(model.routing, solution))
             better, interrupted = _search(full, data, deadline, start)
             if better is not None:  # else keep the first phase's plan
                 model, solution = full, better
@@ -651,30 +654,95 @@ def _other_start(routing: Any, params: Any, conn: Any) -> None:
         conn.close()
 
 
-def _multi_start(routing: Any, params: Any, interrupt: _StopOnInterrupt | None = None) -> Any:
-    """Solve with ``params`` here and, on spare cores, from other first solutions; keep the best.
+def _plain_start(data: RoutingInput, time_limit_s: float, conn: Any) -> None:
+    """Child process: PyVRP on the plain part of ``data``; sends back task routes or ``None``."""
+    from rounds import _pyvrp
+
+    try:
+        conn.send(_pyvrp.plain_routing(data, time_limit_s))
+    finally:
+        conn.close()
+
+
+def _restore(routing: Any, routes: list[list[int]]) -> Any:
+    """The assignment doing each vehicle's routing indices in order, or ``None`` if infeasible.
+
+    Not ``ReadAssignmentFromRoutes``: after a search that ended on its time limit, that limit
+    stays crossed and every later restore on the model fails. A search from the routes with a
+    fresh limit, stopped at its first solution (the routes, completed), does not.
+    """
+    assignment = routing.solver().Assignment()
+    if not routing.RoutesToAssignment(routes, True, True, assignment):
+        return None
+    params = _search_parameters(RESTORE_LIMIT_S)
+    params.solution_limit = 1
+    return routing.SolveFromAssignmentWithParameters(assignment, params)
+
+
+#: Time limit of :func:`_restore` (completing given routes is propagation, not search).
+RESTORE_LIMIT_S = 5.0
+
+
+def _restore_tasks(model: _Model, task_routes: list[list[int]]) -> Any:
+    """The assignment of ``model`` doing each vehicle's tasks in order, or ``None``."""
+    node_of_task = {t: n for n, t in enumerate(model.task_of_node)}
+    routes = [[model.manager.NodeToIndex(node_of_task[t]) for t in r] for r in task_routes]
+    return _restore(model.routing, routes)
+
+
+#: With a PyVRP start, the share of the time limit the starts search side by side; the rest
+#: is guided local search from the best of them, on the full model.
+PARALLEL_SHARE = 0.9
+
+
+def _multi_start(
+    model: _Model,
+    data: RoutingInput,
+    params: Any,
+    deadline: float,
+    interrupt: _StopOnInterrupt | None = None,
+) -> Any:
+    """Solve with ``params`` here and, on spare cores, from other starts; keep the best.
 
     The model is built once: each further start is a forked copy of this process that searches
-    within the same time limit and sends back its routes, which are restored here when they
-    cost less. Returns the best assignment, or ``None`` when no start found one.
+    within the same time limit and sends back its routes, which are restored here and kept
+    when they cost less. When PyVRP can solve a restriction of the problem
+    (:func:`rounds._pyvrp.expressible`), the first spare core runs PyVRP instead of another
+    OR-Tools start, for :data:`PARALLEL_SHARE` of the time; the rest of the time continues
+    from the best plan on the full model, so every rule and cost still applies. Returns the
+    best assignment, or ``None`` when no start found one.
     """
     import multiprocessing
     import warnings
 
+    from rounds import _pyvrp
+
+    routing = model.routing
     n = _workers()
     if n == 1:
         return routing.SolveWithParameters(params)
     limit_s = params.time_limit.ToMilliseconds() / 1000
+    plain = _pyvrp.expressible(data)
+    if plain:
+        limit_s *= PARALLEL_SHARE
+        params.time_limit.FromMilliseconds(int(limit_s * 1000))
     context = multiprocessing.get_context("fork")
     children = []
-    for strategy in _START_STRATEGIES[1:n]:
-        other = pywrapcp.DefaultRoutingSearchParameters()
-        other.CopyFrom(params)
-        other.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, strategy)
+    for k, strategy in enumerate(_START_STRATEGIES[1:n]):
         receive, send = context.Pipe(duplex=False)
+        if plain and k == 0:
+            target: Any = _plain_start
+            args: tuple[Any, ...] = (data, limit_s, send)
+        else:
+            other = pywrapcp.DefaultRoutingSearchParameters()
+            other.CopyFrom(params)
+            other.first_solution_strategy = getattr(
+                routing_enums_pb2.FirstSolutionStrategy, strategy
+            )
+            target, args = _other_start, (routing, other, send)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # fork in a threaded process
-            child = context.Process(target=_other_start, args=(routing, other, send), daemon=True)
+            child = context.Process(target=target, args=args, daemon=True)
             child.start()
         send.close()
         children.append((child, receive))
@@ -694,8 +762,22 @@ def _multi_start(routing: Any, params: Any, interrupt: _StopOnInterrupt | None =
         child.join(timeout=1.0)
         if child.is_alive():
             child.kill()
-        if found is not None and (best is None or found[0] < best):
-            restored = routing.ReadAssignmentFromRoutes(found[1], True)
-            if restored is not None:
-                solution, best = restored, found[0]
+        if found is None:
+            continue
+        if isinstance(found, list):  # task routes from PyVRP, priced here
+            restored = _restore_tasks(model, found)
+            cost = None if restored is None else restored.ObjectiveValue()
+        else:
+            cost = found[0]
+            restored = None
+            if best is None or cost < best:
+                restored = _restore(routing, found[1])
+        if restored is not None and cost is not None and (best is None or cost < best):
+            solution, best = restored, cost
+    remaining = deadline - time.perf_counter()
+    if plain and solution is not None and not stopping and remaining > 0.05:
+        params.time_limit.FromMilliseconds(int(remaining * 1000))
+        polished = routing.SolveFromAssignmentWithParameters(solution, params)
+        if polished is not None and polished.ObjectiveValue() <= solution.ObjectiveValue():
+            solution = polished
     return solution

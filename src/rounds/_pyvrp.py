@@ -1,0 +1,210 @@
+"""The PyVRP adapter: the only module of rounds that imports PyVRP.
+
+OR-Tools' routing search keeps every rule rounds has (double-ups, gaps between visits,
+breaks, weekly caps); PyVRP's iterated local search is much faster on the part of a problem
+that is a plain vehicle routing problem with time windows. This module hands PyVRP that
+part: it takes the same plain data as the OR-Tools adapter (:class:`RoutingInput`) and returns
+plain routes (task indices per vehicle), which the OR-Tools adapter restores into its own
+model, checks against every rule and prices with the full objective. Nothing else in rounds
+sees a PyVRP object.
+
+PyVRP solves a *restriction* of the problem, so every plan it returns is a plan of the full
+problem (when OR-Tools accepts the routes):
+
+* a task's window is its preferred window when it has one (no lateness, no earliness);
+* a skill a carer lacks, or a leg longer than the carer's longest, is an arc so long that a
+  route using it breaks its time windows, which PyVRP never returns as feasible;
+* costs PyVRP cannot express (who knows which client, the soft cap on a shift's span) are
+  left out; the OR-Tools adapter prices the routes with them and keeps the cheaper plan.
+
+Problems with rules PyVRP cannot express at all (synchronised double-ups, gaps between a
+client's visits, different carers, breaks, caps across shifts, a most idle time) are not
+handed over: :func:`plain_routing` says so and returns ``None``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from rounds._ortools import RoutingInput
+
+__all__ = ["MAX_MATRIX_ENTRIES", "expressible", "plain_routing"]
+
+#: Largest number of matrix entries (profiles x locations^2) handed to PyVRP; larger problems
+#: would spend more time building matrices than the search gains.
+MAX_MATRIX_ENTRIES = 40_000_000
+_UNLIMITED = int(np.iinfo(np.int64).max)
+
+
+def _window(task: object) -> tuple[int, int]:
+    from rounds._ortools import TaskSpec
+
+    assert isinstance(task, TaskSpec)
+    early, late = task.earliest, task.latest
+    if task.soft_earliest is not None and task.early_cost:
+        early = max(early, task.soft_earliest)
+    if task.soft_latest is not None and task.late_cost:
+        late = min(late, task.soft_latest)
+    return early, max(early, late)
+
+
+def _profiles(data: RoutingInput) -> tuple[list[int], list[tuple[int, frozenset[int], int]]]:
+    """Each vehicle's profile, and each profile's (mode, forbidden tasks, longest leg)."""
+    allowed_by: dict[int, set[int]] = defaultdict(set)
+    for t, task in enumerate(data.tasks):
+        for v in task.allowed_vehicles:
+            allowed_by[v].add(t)
+    everyone = set(range(len(data.tasks)))
+    keys: dict[tuple[int, frozenset[int], int], int] = {}
+    profile_of: list[int] = []
+    for v, spec in enumerate(data.vehicles):
+        forbidden = frozenset(everyone - allowed_by[v])
+        key = (spec.mode, forbidden, -1 if spec.max_leg is None else spec.max_leg)
+        profile_of.append(keys.setdefault(key, len(keys)))
+    return profile_of, list(keys)
+
+
+def expressible(data: RoutingInput) -> bool:
+    """Whether PyVRP can solve a restriction of ``data`` (see the module's docstring)."""
+    if data.synchronised or data.gaps or data.different_owners or data.groups:
+        return False
+    if data.max_idle is not None or any(v.breaks for v in data.vehicles):
+        return False
+    doable = [t for t in data.tasks if t.allowed_vehicles]
+    if not doable or not data.vehicles:
+        return False
+    _, profiles = _profiles(data)
+    places = {v.start_place for v in data.vehicles} | {v.end_place for v in data.vehicles}
+    locations = len(data.tasks) + len(places)
+    return len(profiles) * locations * locations <= MAX_MATRIX_ENTRIES
+
+
+def plain_routing(data: RoutingInput, time_limit_s: float) -> list[list[int]] | None:
+    """Solve the restriction of ``data`` with PyVRP for ``time_limit_s`` seconds.
+
+    Returns the task indices of each vehicle's route, in order (one list per vehicle, empty
+    for unused vehicles), or ``None`` when the problem is not :func:`expressible` or PyVRP
+    found no feasible plan.
+    """
+    if not expressible(data):
+        return None
+    import pyvrp
+    from pyvrp.stop import MaxRuntime
+
+    n_tasks = len(data.tasks)
+    depot_places = sorted(
+        {v.start_place for v in data.vehicles} | {v.end_place for v in data.vehicles}
+    )
+    depot_of_place = {p: d for d, p in enumerate(depot_places)}
+    # Locations: depots first (PyVRP's convention), then one location per task, so that two
+    # tasks at one address can still differ in who may do them.
+    place = np.array(depot_places + [t.place for t in data.tasks], dtype=np.int64)
+    n_depots = len(depot_places)
+    windows = [_window(t) for t in data.tasks]
+    horizon = max(
+        [1]
+        + [v.latest_end for v in data.vehicles]
+        + [late + t.service for t, (_, late) in zip(data.tasks, windows, strict=True)]
+    )
+    unreachable = 2 * horizon + 1  # any route using such an arc breaks its time windows
+
+    profile_of, profiles = _profiles(data)
+    distances: list[Any] = []
+    durations: list[Any] = []
+    for mode, forbidden, max_leg in profiles:
+        travel = np.asarray(data.travel_min[mode], dtype=np.int64)[np.ix_(place, place)]
+        duration = travel.copy()
+        if max_leg >= 0:
+            duration[travel > max_leg] = unreachable
+        if forbidden:
+            duration[:, [n_depots + t for t in sorted(forbidden)]] = unreachable
+        duration[:n_depots, :n_depots] = travel[:n_depots, :n_depots]  # unused vehicles
+        np.fill_diagonal(duration, 0)
+        distance = np.where(duration == unreachable, unreachable, travel)
+        distances.append(distance)
+        durations.append(duration)
+
+    # Vehicles with identical specs and profile share one PyVRP vehicle type.
+    types: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    for v, spec in enumerate(data.vehicles):
+        key = (
+            profile_of[v],
+            spec.start_place,
+            spec.end_place,
+            spec.earliest_start,
+            spec.latest_end,
+            spec.max_span,
+            spec.fixed_cost,
+            spec.travel_cost,
+            spec.span_cost,
+            spec.capacity,
+            spec.max_travel,
+        )
+        types[key].append(v)
+    with_demand = any(t.demand for t in data.tasks)
+    total_demand = sum(t.demand for t in data.tasks)
+    vehicle_types = []
+    members: list[list[int]] = []
+    for vs in types.values():
+        spec = data.vehicles[vs[0]]
+        capacity = spec.capacity if spec.capacity is not None else total_demand
+        vehicle_types.append(
+            pyvrp.VehicleType(
+                num_available=len(vs),
+                capacity=[capacity] if with_demand else [],
+                start_depot=depot_of_place[spec.start_place],
+                end_depot=depot_of_place[spec.end_place],
+                fixed_cost=spec.fixed_cost,
+                tw_early=spec.earliest_start,
+                tw_late=max(spec.earliest_start, spec.latest_end),
+                unit_distance_cost=spec.travel_cost,
+                unit_duration_cost=spec.span_cost,
+                profile=profile_of[vs[0]],
+                shift_duration=_UNLIMITED if spec.max_span is None else spec.max_span,
+                max_distance=_UNLIMITED if spec.max_travel is None else spec.max_travel,
+            )
+        )
+        members.append(vs)
+
+    client_tasks = [t for t in range(n_tasks) if data.tasks[t].allowed_vehicles]
+    clients = []
+    for t in client_tasks:
+        task = data.tasks[t]
+        early, late = windows[t]
+        clients.append(
+            pyvrp.Client(
+                location=n_depots + t,
+                delivery=[task.demand] if with_demand else [],
+                service_duration=task.service,
+                tw_early=early,
+                tw_late=late,
+                prize=task.penalty,
+                required=False,
+            )
+        )
+    problem = pyvrp.ProblemData(
+        locations=[pyvrp.Location(0, 0) for _ in range(len(place))],
+        clients=clients,
+        depots=[pyvrp.Depot(location=d) for d in range(n_depots)],
+        vehicle_types=vehicle_types,
+        distance_matrices=distances,
+        duration_matrices=durations,
+    )
+    result = pyvrp.solve(
+        problem,
+        stop=MaxRuntime(max(0.01, time_limit_s)),
+        seed=data.seed,
+        collect_stats=False,
+    )
+    if not result.is_feasible():
+        return None
+    routes: list[list[int]] = [[] for _ in data.vehicles]
+    unused = [list(vs) for vs in members]
+    for route in result.best.routes():
+        v = unused[route.vehicle_type()].pop(0)
+        routes[v] = [client_tasks[a.idx] for a in route.schedule() if a.is_client()]
+    return routes

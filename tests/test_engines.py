@@ -1,0 +1,172 @@
+"""The two routing engines: PyVRP's plain routes, and OR-Tools restoring and pricing them."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Any
+
+import numpy as np
+import pytest
+
+from rounds import _ortools, _pyvrp
+from rounds._ortools import (
+    BreakSpec,
+    GapSpec,
+    RoutingInput,
+    SyncSpec,
+    TaskSpec,
+    VehicleSpec,
+)
+
+PENALTY = 100_000
+
+
+def grid_input(
+    n_tasks: int = 30,
+    n_vehicles: int = 4,
+    seed: int = 1,
+    **changes: Any,
+) -> RoutingInput:
+    """Tasks scattered on a 20-minute square, vehicles from one office, 9:00-17:00 in minutes."""
+    rng = np.random.default_rng(seed)
+    xy = np.vstack([[10, 10], rng.integers(0, 21, size=(n_tasks, 2))])
+    travel = np.abs(xy[:, None, :] - xy[None, :, :]).sum(axis=2).astype(np.int64)
+    tasks = []
+    for t in range(n_tasks):
+        earliest = int(rng.integers(540, 900))
+        tasks.append(
+            TaskSpec(
+                place=t + 1,
+                service=int(rng.integers(10, 31)),
+                earliest=earliest,
+                latest=earliest + 120,
+                allowed_vehicles=tuple(range(n_vehicles)),
+                penalty=PENALTY,
+            )
+        )
+    vehicles = [
+        VehicleSpec(start_place=0, end_place=0, mode=0, earliest_start=540, latest_end=1020)
+        for _ in range(n_vehicles)
+    ]
+    data = RoutingInput(travel_min=[travel], vehicles=vehicles, tasks=tasks, time_limit_s=1.0)
+    return dataclasses.replace(data, **changes)
+
+
+def simulate(data: RoutingInput, v: int, route: list[int]) -> list[int]:
+    """Start minutes of ``route`` on vehicle ``v``, waiting when early (no lateness)."""
+    spec, travel = data.vehicles[v], np.asarray(data.travel_min[spec_mode(data, v)])
+    now, here, starts = spec.earliest_start, spec.start_place, []
+    for t in route:
+        task = data.tasks[t]
+        now = max(now + int(travel[here, task.place]), task.earliest)
+        starts.append(now)
+        now, here = now + task.service, task.place
+    assert now + int(travel[here, spec.end_place]) <= spec.latest_end
+    return starts
+
+
+def spec_mode(data: RoutingInput, v: int) -> int:
+    return data.vehicles[v].mode
+
+
+def test_a_restore_after_a_search_that_ran_out_of_time_still_works() -> None:
+    # OR-Tools' search limit stays crossed after a search that used all its time, and
+    # ReadAssignmentFromRoutes then fails on every route; _restore must not.
+    data = grid_input(n_tasks=40, time_limit_s=0.5)
+    model = _ortools._build(data)
+    params = _ortools._search_parameters(0.5)
+    searched = model.routing.SolveWithParameters(params)
+    assert searched is not None
+    routes = _ortools._routes_of(model.routing, searched)
+    restored = _ortools._restore(model.routing, routes)
+    assert restored is not None
+    assert restored.ObjectiveValue() == searched.ObjectiveValue()
+
+
+def test_pyvrp_is_only_handed_problems_whose_rules_it_can_keep() -> None:
+    plain = grid_input()
+    assert _pyvrp.expressible(plain)
+    kept_by_ortools_only: dict[str, Any] = {
+        "synchronised": [SyncSpec(0, 1)],
+        "gaps": [GapSpec(0, 1, min_gap=60)],
+        "different_owners": [(0, 1)],
+        "max_idle": 30,
+    }
+    for field, value in kept_by_ortools_only.items():
+        assert not _pyvrp.expressible(grid_input(**{field: value})), field
+        assert _pyvrp.plain_routing(grid_input(**{field: value}), 0.1) is None
+    with_break = [
+        VehicleSpec(0, 0, 0, 540, 1020, breaks=(BreakSpec(720, 780, 30),)) for _ in range(4)
+    ]
+    assert not _pyvrp.expressible(grid_input(vehicles=with_break))
+
+
+def test_pyvrp_routes_do_every_task_within_its_window_and_the_full_model_accepts_them() -> None:
+    data = grid_input()
+    routes = _pyvrp.plain_routing(data, 1.0)
+    assert routes is not None
+    assert len(routes) == len(data.vehicles)
+    done = sorted(t for r in routes for t in r)
+    assert done == list(range(len(data.tasks)))
+    for v, route in enumerate(routes):
+        for t, start in zip(route, simulate(data, v, route), strict=True):
+            assert data.tasks[t].earliest <= start <= data.tasks[t].latest
+    model = _ortools._build(data)
+    assert _ortools._restore_tasks(model, routes) is not None
+
+
+def test_pyvrp_keeps_skills_and_longest_legs() -> None:
+    base = grid_input(n_tasks=24)
+    # Tasks 0-7 need vehicle 0 (a skill only its carer has); vehicle 3 walks, 6 minutes a leg.
+    tasks = [
+        t if k >= 8 else TaskSpec(**{**t.__dict__, "allowed_vehicles": (0,)})
+        for k, t in enumerate(base.tasks)
+    ]
+    walker = VehicleSpec(0, 0, 0, 540, 1020, max_leg=6)
+    data = grid_input(n_tasks=24, tasks=tasks, vehicles=[*base.vehicles[:3], walker])
+    routes = _pyvrp.plain_routing(data, 1.0)
+    assert routes is not None
+    for v, route in enumerate(routes):
+        if v != 0:
+            assert not set(route) & set(range(8))
+    travel = np.asarray(data.travel_min[0])
+    places = [0, *(data.tasks[t].place for t in routes[3]), 0]
+    assert all(travel[a, b] <= 6 for a, b in itertools.pairwise(places))
+    assert _ortools._restore_tasks(_ortools._build(data), routes) is not None
+
+
+def test_pyvrp_meets_preferred_windows_it_is_given() -> None:
+    base = grid_input(n_tasks=12)
+    tasks = [
+        TaskSpec(
+            **{
+                **t.__dict__,
+                "latest": t.earliest + 240,
+                "soft_latest": t.earliest + 30,
+                "late_cost": 10,
+            }
+        )
+        for t in base.tasks
+    ]
+    data = grid_input(n_tasks=12, tasks=tasks)
+    routes = _pyvrp.plain_routing(data, 1.0)
+    assert routes is not None
+    for v, route in enumerate(routes):
+        for t, start in zip(route, simulate(data, v, route), strict=True):
+            soft_latest = data.tasks[t].soft_latest
+            assert soft_latest is not None
+            assert start <= soft_latest
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_solve_routing_does_every_task_of_a_plain_problem(
+    workers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(_ortools.WORKERS_ENV, workers)
+    data = grid_input(time_limit_s=2.0)
+    result = _ortools.solve_routing(data)
+    assert sorted(t for r in result.routes for t, _ in r) == list(range(len(data.tasks)))
+    for v, route in enumerate(result.routes):
+        tasks = [t for t, _ in route]
+        simulate(data, v, tasks)
