@@ -36,7 +36,7 @@ __all__ = ["MAX_MATRIX_ENTRIES", "expressible", "plain_routing"]
 
 #: Largest number of matrix entries (profiles x locations^2) handed to PyVRP; larger problems
 #: would spend more time building matrices than the search gains.
-MAX_MATRIX_ENTRIES = 40_000_000
+MAX_MATRIX_ENTRIES = 20_000_000
 _UNLIMITED = int(np.iinfo(np.int64).max)
 
 
