@@ -548,6 +548,12 @@ def solve(
     -----
     With ``problem.weights.continuity`` above 0 the time is split over two passes: the second
     pass costs visits done by anyone but each client's two main carers of the first.
+
+    The search uses every core it is allowed (``ROUNDS_SEARCH_WORKERS`` caps it): OR-Tools
+    searches the full model on one, and a second start runs on another. When the problem has
+    no double-ups, gaps, breaks or caps across shifts, that second start is PyVRP on a
+    restriction of the problem; its routes are checked and priced on the full model and only
+    kept when cheaper, so every rule holds whichever engine found them.
     """
     started = time.perf_counter()
     _check_arguments(time_limit_s, seed)
