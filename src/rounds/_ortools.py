@@ -659,7 +659,11 @@ def _plain_start(data: RoutingInput, time_limit_s: float, conn: Any) -> None:
     from rounds import _pyvrp
 
     try:
-        conn.send(_pyvrp.plain_routing(data, time_limit_s))
+        try:
+            routes = _pyvrp.plain_routing(data, time_limit_s)
+        except Exception:  # a failed extra start must not fail the solve
+            routes = None  # the OR-Tools start's plan stands; tests cover the adapter itself
+        conn.send(routes)
     finally:
         conn.close()
 
@@ -724,6 +728,7 @@ def _multi_start(
     limit_s = params.time_limit.ToMilliseconds() / 1000
     plain = _pyvrp.expressible(data)
     if plain:
+        _pyvrp.preload()
         limit_s *= PARALLEL_SHARE
         params.time_limit.FromMilliseconds(int(limit_s * 1000))
     context = multiprocessing.get_context("fork")

@@ -32,7 +32,7 @@ import numpy as np
 if TYPE_CHECKING:
     from rounds._ortools import RoutingInput
 
-__all__ = ["MAX_MATRIX_ENTRIES", "expressible", "plain_routing"]
+__all__ = ["MAX_MATRIX_ENTRIES", "expressible", "plain_routing", "preload"]
 
 #: Largest number of matrix entries (profiles x locations^2) handed to PyVRP; larger problems
 #: would spend more time building matrices than the search gains.
@@ -46,7 +46,7 @@ def _window(task: object) -> tuple[int, int]:
     assert isinstance(task, TaskSpec)
     early, late = task.earliest, task.latest
     if task.soft_earliest is not None and task.early_cost:
-        early = max(early, task.soft_earliest)
+        early = min(max(early, task.soft_earliest), task.latest)
     if task.soft_latest is not None and task.late_cost:
         late = min(late, task.soft_latest)
     return early, max(early, late)
@@ -81,6 +81,11 @@ def expressible(data: RoutingInput) -> bool:
     places = {v.start_place for v in data.vehicles} | {v.end_place for v in data.vehicles}
     locations = len(data.tasks) + len(places)
     return len(profiles) * locations * locations <= MAX_MATRIX_ENTRIES
+
+
+def preload() -> None:
+    """Import PyVRP now, so that forked workers share the import instead of each paying it."""
+    import pyvrp  # noqa: F401
 
 
 def plain_routing(data: RoutingInput, time_limit_s: float) -> list[list[int]] | None:
