@@ -55,7 +55,8 @@ def grid_input(
 
 def simulate(data: RoutingInput, v: int, route: list[int]) -> list[int]:
     """Start minutes of ``route`` on vehicle ``v``, waiting when early (no lateness)."""
-    spec, travel = data.vehicles[v], np.asarray(data.travel_min[spec_mode(data, v)])
+    spec = data.vehicles[v]
+    travel = np.asarray(data.travel_min[spec.mode])
     now, here, starts = spec.earliest_start, spec.start_place, []
     for t in route:
         task = data.tasks[t]
@@ -64,10 +65,6 @@ def simulate(data: RoutingInput, v: int, route: list[int]) -> list[int]:
         now, here = now + task.service, task.place
     assert now + int(travel[here, spec.end_place]) <= spec.latest_end
     return starts
-
-
-def spec_mode(data: RoutingInput, v: int) -> int:
-    return data.vehicles[v].mode
 
 
 def test_a_restore_after_a_search_that_ran_out_of_time_still_works() -> None:

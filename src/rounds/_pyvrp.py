@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from rounds._ortools import RoutingInput
+    from rounds._ortools import RoutingInput, TaskSpec
 
 __all__ = ["MAX_MATRIX_ENTRIES", "expressible", "plain_routing", "preload"]
 
@@ -40,10 +40,8 @@ MAX_MATRIX_ENTRIES = 20_000_000
 _UNLIMITED = int(np.iinfo(np.int64).max)
 
 
-def _window(task: object) -> tuple[int, int]:
-    from rounds._ortools import TaskSpec
-
-    assert isinstance(task, TaskSpec)
+def _window(task: TaskSpec) -> tuple[int, int]:
+    """The hard window PyVRP gets: the preferred window where leaving it costs something."""
     early, late = task.earliest, task.latest
     if task.soft_earliest is not None and task.early_cost:
         early = min(max(early, task.soft_earliest), task.latest)
@@ -100,6 +98,8 @@ def plain_routing(data: RoutingInput, time_limit_s: float) -> list[list[int]] | 
     import pyvrp
     from pyvrp.stop import MaxRuntime
 
+    from rounds import _ortools
+
     n_tasks = len(data.tasks)
     depot_places = sorted(
         {v.start_place for v in data.vehicles} | {v.end_place for v in data.vehicles}
@@ -110,12 +110,8 @@ def plain_routing(data: RoutingInput, time_limit_s: float) -> list[list[int]] | 
     place = np.array(depot_places + [t.place for t in data.tasks], dtype=np.int64)
     n_depots = len(depot_places)
     windows = [_window(t) for t in data.tasks]
-    horizon = max(
-        [1]
-        + [v.latest_end for v in data.vehicles]
-        + [late + t.service for t, (_, late) in zip(data.tasks, windows, strict=True)]
-    )
-    unreachable = 2 * horizon + 1  # any route using such an arc breaks its time windows
+    # Later than any window or shift closes: a route using such an arc breaks its windows.
+    unreachable = 2 * _ortools._horizon(data) + 1
 
     profile_of, profiles = _profiles(data)
     distances: list[Any] = []
