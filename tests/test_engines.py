@@ -167,3 +167,43 @@ def test_solve_routing_does_every_task_of_a_plain_problem(
     for v, route in enumerate(result.routes):
         tasks = [t for t, _ in route]
         simulate(data, v, tasks)
+
+
+def _starts(result: _ortools.RoutingResult) -> dict[int, tuple[int, int]]:
+    """Task -> (vehicle, start minute) of every task done."""
+    return {t: (v, start) for v, route in enumerate(result.routes) for t, start in route}
+
+
+def test_gaps_and_double_ups_bind_whenever_both_tasks_are_done() -> None:
+    base = grid_input(n_tasks=12, time_limit_s=1.0)
+    wide = [dataclasses.replace(t, earliest=540, latest=960) for t in base.tasks]
+    data = dataclasses.replace(
+        base,
+        tasks=wide,
+        gaps=[GapSpec(0, 1, min_gap=120, max_gap=150), GapSpec(2, 3, min_gap=30)],
+        synchronised=[SyncSpec(4, 5), SyncSpec(6, 7, tolerance=5)],
+    )
+    done = _starts(_ortools.solve_routing(data))
+    assert set(done) == set(range(12))
+    assert 120 <= done[1][1] - done[0][1] <= 150
+    assert done[3][1] - done[2][1] >= 30
+    assert done[4][1] == done[5][1]
+    assert done[4][0] != done[5][0]
+    assert abs(done[6][1] - done[7][1]) <= 5
+    assert done[6][0] != done[7][0]
+
+
+def test_a_gap_that_cannot_hold_leaves_one_task_undone_not_the_plan_infeasible() -> None:
+    # Task 1 must start 120 minutes after task 0, but its window closes 30 minutes after
+    # task 0's: both cannot be done. The gap binds only when both are, so one is done.
+    base = grid_input(n_tasks=4, time_limit_s=1.0)
+    tasks = list(base.tasks)
+    tasks[0] = dataclasses.replace(tasks[0], earliest=540, latest=560, penalty=2 * PENALTY)
+    tasks[1] = dataclasses.replace(tasks[1], earliest=560, latest=590)
+    data = dataclasses.replace(base, tasks=tasks, gaps=[GapSpec(0, 1, min_gap=120)])
+    result = _ortools.solve_routing(data)
+    done = _starts(result)
+    assert result.objective is not None
+    assert 0 in done
+    assert 1 not in done
+    assert {2, 3} <= set(done)

@@ -147,10 +147,11 @@ def test_a_given_matrix_replaces_crow_fly_travel() -> None:
         {"A": loc(100), "B": loc(200)},
         {"A": visit("V-A", (8, 0), (12, 0)), "B": visit("V-B", (8, 0), (12, 0))},
     )
-    # Crow-fly says A is nearer home; the council's matrix says B is, and A->home is long.
+    # Crow-fly says A is nearer home; the council's matrix says B is, and home->A is long
+    # (one way: A->home is shorter), so B then A is the one best order.
     ids = ("A", "B", "K1")
-    seconds = ((0, 60, 3000), (60, 0, 600), (3000, 600, 0))
-    metres = ((0, 80, 4000), (80, 0, 700), (4000, 700, 0))
+    seconds = ((0, 60, 1200), (60, 0, 600), (3000, 600, 0))
+    metres = ((0, 80, 1600), (80, 0, 700), (4000, 700, 0))
     travel = TravelSettings(
         matrices=(
             GivenMatrix(travel_mode="walk", place_ids=ids, durations_s=seconds, distances_m=metres),
@@ -161,7 +162,7 @@ def test_a_given_matrix_replaces_crow_fly_travel() -> None:
     stops = plan.rounds[0].stops
     assert [s.visit_id for s in stops] == ["V-B", "V-A"]
     assert [s.travel_min for s in stops] == [10, 1]
-    assert plan.rounds[0].travel_to_end_min == 50
+    assert plan.rounds[0].travel_to_end_min == 20
     assert "given matrix" in (plan.solver.travel_source if plan.solver else "")
     assert check(problem, plan) == []
 

@@ -183,11 +183,19 @@ def _horizon(data: RoutingInput) -> int:
     return max([1, *ends]) + 1
 
 
+#: First-solution strategy of each parallel start: the first is the default; each further start
+#: (one per spare core) tries another, and the cheapest solution wins. The default inserts each
+#: task where the whole objective (lateness, preferred carers, pair lags) rises least, not
+#: just the travel: on problems with soft windows and pairs of visits an insertion priced on
+#: travel alone leaves a plan local search takes most of its time to repair (docs/hhc.md).
+_START_STRATEGIES = ("LOCAL_CHEAPEST_COST_INSERTION", "SAVINGS")
+
+
 def _search_parameters(time_limit_s: float) -> Any:
-    """Search strategy: cheapest insertion, then guided local search until the time limit."""
+    """Search strategy: the first start's insertion, then guided local search until the limit."""
     params = pywrapcp.DefaultRoutingSearchParameters()
-    params.first_solution_strategy = (
-        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    params.first_solution_strategy = getattr(
+        routing_enums_pb2.FirstSolutionStrategy, _START_STRATEGIES[0]
     )
     params.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
@@ -364,6 +372,20 @@ def _add_worst_lateness(
     worst.SetGlobalSpanCostCoefficient(data.worst_late_cost)
 
 
+def _add_lag(time_dim: Any, a: int, b: int, min_lag: int, max_lag: int | None) -> None:
+    """When both routing indices are done: ``min_lag <= start(b) - start(a) <= max_lag``.
+
+    As node precedences of the time dimension, not as plain CP constraints: local search
+    then prices a move with the lags kept (its cumul filter schedules every route together,
+    so delaying one visit of a pair delays its partner in the other route), instead of
+    proposing moves that only the CP propagation after the filters finds infeasible.
+    A precedence binds only when both nodes are performed.
+    """
+    time_dim.AddNodePrecedence(a, b, min_lag)
+    if max_lag is not None:
+        time_dim.AddNodePrecedence(b, a, -max_lag)
+
+
 @dataclass(frozen=True)
 class _Model:
     """A built OR-Tools routing model and what reading a solution back needs."""
@@ -441,7 +463,6 @@ def _build(data: RoutingInput, with_worst_lateness: bool = True) -> _Model:
     def index_of(task: int) -> int:
         return int(manager.NodeToIndex(node_of_task[task]))
 
-    big = 2 * _horizon(data)
     for sync in data.synchronised:
         # A double-up. "Both or neither" is NOT a hard constraint: OR-Tools' insertion
         # heuristics and local search move one node at a time, and a hard equality of the two
@@ -450,22 +471,14 @@ def _build(data: RoutingInput, with_worst_lateness: bool = True) -> _Model:
         # nothing; the timing and different-carer rules bind whenever both are done, and
         # the caller drops any half pair left at the end.
         ia, ib = index_of(sync.first), index_of(sync.second)
-        ca, cb = time_dim.CumulVar(ia), time_dim.CumulVar(ib)
-        # The two tasks share one window, so tying their starts binds nothing when one is
-        # undone; and -1 (undone) is the one vehicle value they may share.
-        solver.Add(ca - cb <= sync.tolerance)
-        solver.Add(cb - ca <= sync.tolerance)
+        _add_lag(time_dim, ia, ib, -sync.tolerance, sync.tolerance)
+        # -1 (undone) is the one vehicle value the two may share.
         solver.Add(solver.AllDifferentExcept([routing.VehicleVar(ia), routing.VehicleVar(ib)], -1))
         penalty = data.tasks[sync.first].penalty + data.tasks[sync.second].penalty
         routing.AddDisjunction([ia, ib], penalty, 2, routing.PENALIZE_ONCE)
 
     for gap in data.gaps:
-        ia, ib = index_of(gap.before), index_of(gap.after)
-        both = routing.ActiveVar(ia) * routing.ActiveVar(ib)
-        lag = time_dim.CumulVar(ib) - time_dim.CumulVar(ia)
-        solver.Add(lag + big * (1 - both) >= gap.min_gap)
-        if gap.max_gap is not None:
-            solver.Add(lag - big * (1 - both) <= gap.max_gap)
+        _add_lag(time_dim, index_of(gap.before), index_of(gap.after), gap.min_gap, gap.max_gap)
 
     if data.different_owners:
         owners = [-1] + [v.owner for v in data.vehicles]  # index 0: undone (vehicle -1)
@@ -494,18 +507,29 @@ def _build(data: RoutingInput, with_worst_lateness: bool = True) -> _Model:
     return _Model(manager, routing, time_dim, break_vars, task_of_node)
 
 
-def _search(model: _Model, data: RoutingInput, deadline: float, start: Any = None) -> Any:
+def _search(
+    model: _Model,
+    data: RoutingInput,
+    deadline: float,
+    start: Any = None,
+    stop_after: float | None = None,
+) -> Any:
     """Search ``model`` until ``deadline`` (a ``perf_counter`` time), from ``start`` if given.
 
+    With ``stop_after`` (an earlier time), the search stops at its first plan found after
+    that time instead: a phase's share of the time ends the phase once it has a plan, and
+    never before (a large problem's first insertion may outlast the share).
     Returns ``(solution or None, interrupted)``.
     """
     routing = model.routing
     params = _search_parameters(max(0.05, deadline - time.perf_counter()))
+    if stop_after is not None:
+        _stop_at_first_plan_after(routing, stop_after)
     with _StopOnInterrupt(routing) as interrupt:
         if start is not None:
             solution = routing.SolveFromAssignmentWithParameters(start, params)
         else:
-            solution = _multi_start(model, data, params, deadline, interrupt)
+            solution = _multi_start(model, data, params, stop_after or deadline, interrupt)
     if solution is None and not interrupt.requested:
         # Every task is optional, so "no route at all" is always feasible: start from it.
         params.time_limit.FromMilliseconds(int(max(0.05, deadline - time.perf_counter()) * 1000))
@@ -534,7 +558,9 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
     model = _build(data, with_worst_lateness=not two_phases)
     if two_phases:
         share = FIRST_PHASE_SHARE * (deadline - time.perf_counter())
-        solution, interrupted = _search(model, data, time.perf_counter() + share)
+        solution, interrupted = _search(
+            model, data, deadline, stop_after=time.perf_counter() + share
+        )
         if solution is not None and not interrupted:
             full = _build(data, with_worst_lateness=True)
             start = _restore(full.routing, _routes_of(model.routing, solution))
@@ -608,11 +634,18 @@ class _StopOnInterrupt:
             signal.signal(signal.SIGINT, self._previous)
 
 
+def _stop_at_first_plan_after(routing: Any, when: float) -> None:
+    """Stop every later search of ``routing`` at the first plan it finds after ``when``."""
+
+    def at_solution() -> None:
+        if time.perf_counter() >= when:
+            routing.CancelSearch()
+
+    routing.AddAtSolutionCallback(at_solution)
+
+
 # -- search: parameters and multi-start -----------------------------------------------------------
 
-#: First-solution strategy of each parallel start: the first is the default; each further start
-#: (one per spare core) tries another, and the cheapest solution wins.
-_START_STRATEGIES = ("PARALLEL_CHEAPEST_INSERTION", "SAVINGS")
 #: Environment variable capping parallel starts (``1`` turns multi-start off).
 WORKERS_ENV = "ROUNDS_SEARCH_WORKERS"
 
@@ -709,8 +742,9 @@ def _multi_start(
     """Solve with ``params`` here and, on spare cores, from other starts; keep the best.
 
     The model is built once: each further start is a forked copy of this process that searches
-    within the same time limit and sends back its routes, which are restored here and kept
-    when they cost less. When PyVRP can solve a restriction of the problem
+    within the same time limit (``params``; ``deadline`` is where a two-phase search wants
+    this phase to end) and sends back its routes, which are restored here and kept when they
+    cost less. When PyVRP can solve a restriction of the problem
     (:func:`rounds._pyvrp.expressible`), the first spare core runs PyVRP instead of another
     OR-Tools start, for :data:`PARALLEL_SHARE` of the time; the rest of the time continues
     from the best plan on the full model, so every rule and cost still applies. Returns the
@@ -725,12 +759,13 @@ def _multi_start(
     n = _workers()
     if n == 1:
         return routing.SolveWithParameters(params)
-    limit_s = params.time_limit.ToMilliseconds() / 1000
+    limit_s = max(0.05, deadline - time.perf_counter())
     plain = _pyvrp.expressible(data)
     if plain:
         _pyvrp.preload()
         limit_s *= PARALLEL_SHARE
         params.time_limit.FromMilliseconds(int(limit_s * 1000))
+    hard_end = time.perf_counter() + params.time_limit.ToMilliseconds() / 1000
     context = multiprocessing.get_context("fork")
     children = []
     for k, strategy in enumerate(_START_STRATEGIES[1:n]):
@@ -759,7 +794,8 @@ def _multi_start(
             os.kill(child.pid, signal.SIGINT)  # they stop at their next solution, too
     for child, receive in children:
         found = None
-        if receive.poll(2.0 if stopping else max(1.0, 0.5 * limit_s)):
+        # Each start stops by the same hard limit (or at its first plan after ``deadline``).
+        if receive.poll(2.0 if stopping else max(1.0, hard_end - time.perf_counter() + 1.0)):
             try:
                 found = receive.recv()
             except EOFError:
