@@ -563,7 +563,7 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
         )
         if solution is not None and not interrupted:
             full = _build(data, with_worst_lateness=True)
-            start = _restore(full.routing, _routes_of(model.routing, solution))
+            start = _restore_tasks(full, _task_routes(model, solution))
             better, interrupted = _search(full, data, deadline, start)
             if better is not None:  # else keep the first phase's plan
                 model, solution = full, better
@@ -675,20 +675,36 @@ def _routes_of(routing: Any, solution: Any) -> list[list[int]]:
     return routes
 
 
-def _other_start(routing: Any, params: Any, conn: Any) -> None:
-    """Child process: solve with ``params`` and send back ``(objective, routes)`` or ``None``."""
+def _task_routes(model: _Model, solution: Any) -> list[list[int]]:
+    """The tasks each vehicle does in ``solution``, in order."""
+    return [
+        [model.task_of_node[model.manager.IndexToNode(i)] for i in route]
+        for route in _routes_of(model.routing, solution)
+    ]
+
+
+#: What a parallel start sends back: its own cost of the plan if it knows it (an OR-Tools
+#: start on the same model), and each vehicle's tasks in order.
+_Found = tuple[int | None, list[list[int]]]
+
+
+def _other_start(model: _Model, params: Any, conn: Any) -> None:
+    """Child process: solve with ``params``; send back a :data:`_Found` or ``None``."""
     try:
-        solution = routing.SolveWithParameters(params)
-        found = None
+        solution = model.routing.SolveWithParameters(params)
+        found: _Found | None = None
         if solution is not None:
-            found = (solution.ObjectiveValue(), _routes_of(routing, solution))
+            found = (solution.ObjectiveValue(), _task_routes(model, solution))
         conn.send(found)
     finally:
         conn.close()
 
 
 def _plain_start(data: RoutingInput, time_limit_s: float, conn: Any) -> None:
-    """Child process: PyVRP on the plain part of ``data``; sends back task routes or ``None``."""
+    """Child process: PyVRP on the plain part of ``data``; send back a :data:`_Found` or ``None``.
+
+    The cost is left unknown: only the full model can price the routes.
+    """
     from rounds import _pyvrp
 
     try:
@@ -696,7 +712,8 @@ def _plain_start(data: RoutingInput, time_limit_s: float, conn: Any) -> None:
             routes = _pyvrp.plain_routing(data, time_limit_s)
         except Exception:  # a failed extra start must not fail the solve
             routes = None  # the OR-Tools start's plan stands; tests cover the adapter itself
-        conn.send(routes)
+        found: _Found | None = None if routes is None else (None, routes)
+        conn.send(found)
     finally:
         conn.close()
 
@@ -779,7 +796,7 @@ def _multi_start(
             other.first_solution_strategy = getattr(
                 routing_enums_pb2.FirstSolutionStrategy, strategy
             )
-            target, args = _other_start, (routing, other, send)
+            target, args = _other_start, (model, other, send)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)  # fork in a threaded process
             child = context.Process(target=target, args=args, daemon=True)
@@ -805,16 +822,12 @@ def _multi_start(
             child.kill()
         if found is None:
             continue
-        if isinstance(found, list):  # task routes from PyVRP, priced here
-            restored = _restore_tasks(model, found)
-            cost = None if restored is None else restored.ObjectiveValue()
-        else:
-            cost = found[0]
-            restored = None
-            if best is None or cost < best:
-                restored = _restore(routing, found[1])
-        if restored is not None and cost is not None and (best is None or cost < best):
-            solution, best = restored, cost
+        cost, task_routes = found
+        if cost is not None and best is not None and cost >= best:
+            continue  # priced on this very model already: no need to restore it
+        restored = _restore_tasks(model, task_routes)
+        if restored is not None and (best is None or restored.ObjectiveValue() < best):
+            solution, best = restored, restored.ObjectiveValue()
     remaining = deadline - time.perf_counter()
     if plain and solution is not None and not stopping and remaining > 0.05:
         params.time_limit.FromMilliseconds(int(remaining * 1000))

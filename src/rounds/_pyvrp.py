@@ -50,7 +50,10 @@ def _window(task: TaskSpec) -> tuple[int, int]:
     return early, max(early, late)
 
 
-def _profiles(data: RoutingInput) -> tuple[list[int], list[tuple[int, frozenset[int], int]]]:
+_Profiles = tuple[list[int], list[tuple[int, frozenset[int], int]]]
+
+
+def _profiles(data: RoutingInput) -> _Profiles:
     """Each vehicle's profile, and each profile's (mode, forbidden tasks, longest leg)."""
     allowed_by: dict[int, set[int]] = defaultdict(set)
     for t, task in enumerate(data.tasks):
@@ -66,19 +69,26 @@ def _profiles(data: RoutingInput) -> tuple[list[int], list[tuple[int, frozenset[
     return profile_of, list(keys)
 
 
-def expressible(data: RoutingInput) -> bool:
-    """Whether PyVRP can solve a restriction of ``data`` (see the module's docstring)."""
+def _plain_profiles(data: RoutingInput) -> _Profiles | None:
+    """:func:`_profiles` of ``data`` when it is :func:`expressible`, else ``None``."""
     if data.synchronised or data.gaps or data.different_owners or data.groups:
-        return False
+        return None
     if data.max_idle is not None or any(v.breaks for v in data.vehicles):
-        return False
+        return None
     doable = [t for t in data.tasks if t.allowed_vehicles]
     if not doable or not data.vehicles:
-        return False
-    _, profiles = _profiles(data)
+        return None
+    profiles = _profiles(data)
     places = {v.start_place for v in data.vehicles} | {v.end_place for v in data.vehicles}
     locations = len(data.tasks) + len(places)
-    return len(profiles) * locations * locations <= MAX_MATRIX_ENTRIES
+    if len(profiles[1]) * locations * locations > MAX_MATRIX_ENTRIES:
+        return None
+    return profiles
+
+
+def expressible(data: RoutingInput) -> bool:
+    """Whether PyVRP can solve a restriction of ``data`` (see the module's docstring)."""
+    return _plain_profiles(data) is not None
 
 
 def preload() -> None:
@@ -93,7 +103,8 @@ def plain_routing(data: RoutingInput, time_limit_s: float) -> list[list[int]] | 
     for unused vehicles), or ``None`` when the problem is not :func:`expressible` or PyVRP
     found no feasible plan.
     """
-    if not expressible(data):
+    plain = _plain_profiles(data)
+    if plain is None:
         return None
     import pyvrp
     from pyvrp.stop import MaxRuntime
@@ -113,7 +124,7 @@ def plain_routing(data: RoutingInput, time_limit_s: float) -> list[list[int]] | 
     # Later than any window or shift closes: a route using such an arc breaks its windows.
     unreachable = 2 * _ortools._horizon(data) + 1
 
-    profile_of, profiles = _profiles(data)
+    profile_of, profiles = plain
     distances: list[Any] = []
     durations: list[Any] = []
     for mode, forbidden, max_leg in profiles:
