@@ -174,8 +174,9 @@ def _starts(result: _ortools.RoutingResult) -> dict[int, tuple[int, int]]:
     return {t: (v, start) for v, route in enumerate(result.routes) for t, start in route}
 
 
-def test_gaps_and_double_ups_bind_whenever_both_tasks_are_done() -> None:
-    base = grid_input(n_tasks=12, time_limit_s=1.0)
+def paired_input(n_tasks: int = 12, **changes: Any) -> RoutingInput:
+    """:func:`grid_input` with wide windows, two gaps and two double-ups among tasks 0-7."""
+    base = grid_input(n_tasks=n_tasks, time_limit_s=1.0)
     wide = [dataclasses.replace(t, earliest=540, latest=960) for t in base.tasks]
     data = dataclasses.replace(
         base,
@@ -183,6 +184,16 @@ def test_gaps_and_double_ups_bind_whenever_both_tasks_are_done() -> None:
         gaps=[GapSpec(0, 1, min_gap=120, max_gap=150), GapSpec(2, 3, min_gap=30)],
         synchronised=[SyncSpec(4, 5), SyncSpec(6, 7, tolerance=5)],
     )
+    return dataclasses.replace(data, **changes)
+
+
+# With two workers and pairs PyVRP can pin, the search goes on in rounds with PyVRP beside.
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_gaps_and_double_ups_bind_whenever_both_tasks_are_done(
+    workers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(_ortools.WORKERS_ENV, workers)
+    data = paired_input()
     done = _starts(_ortools.solve_routing(data))
     assert set(done) == set(range(12))
     assert 120 <= done[1][1] - done[0][1] <= 150
@@ -207,3 +218,67 @@ def test_a_gap_that_cannot_hold_leaves_one_task_undone_not_the_plan_infeasible()
     assert 0 in done
     assert 1 not in done
     assert {2, 3} <= set(done)
+
+
+def test_pyvrp_can_pin_pairs_only_when_pairs_are_all_that_keeps_it_out() -> None:
+    assert _pyvrp.pinnable(paired_input())
+    assert not _pyvrp.pinnable(grid_input())  # nothing to pin: plain PyVRP applies
+    with_break = [
+        dataclasses.replace(v, breaks=(BreakSpec(700, 760, 30),)) for v in grid_input().vehicles
+    ]
+    assert not _pyvrp.pinnable(paired_input(vehicles=with_break))
+
+
+def test_the_restriction_around_a_plan_pins_its_pairs_and_late_tasks_get_no_later() -> None:
+    data = paired_input()
+    tasks = list(data.tasks)
+    tasks[8] = dataclasses.replace(tasks[8], soft_latest=600, late_cost=1)
+    tasks[9] = dataclasses.replace(tasks[9], soft_earliest=700, early_cost=1)
+    data = dataclasses.replace(data, tasks=tasks)
+    # A plan doing 0-3 and 8-11, leaving both double-ups undone; 8 late, 9 early.
+    starts = {0: 560, 1: 690, 2: 600, 3: 700, 8: 640, 9: 650, 10: 800, 11: 820}
+    restricted = _pyvrp.around(data, starts)
+    assert _pyvrp.expressible(restricted)
+    assert restricted.gaps == ()
+    assert restricted.synchronised == ()
+    assert restricted.different_owners == ()
+    for t in (0, 1, 2, 3):
+        assert (restricted.tasks[t].earliest, restricted.tasks[t].latest) == (starts[t],) * 2
+    for t in (4, 5, 6, 7):
+        assert restricted.tasks[t].allowed_vehicles == ()
+    assert restricted.tasks[8].soft_latest == 640
+    assert restricted.tasks[9].soft_earliest == 650
+    assert restricted.tasks[10] == data.tasks[10]
+
+
+def test_pyvrp_routes_around_a_plan_keep_its_pairs_for_the_full_model() -> None:
+    data = paired_input(n_tasks=20)
+    plan = _starts(_ortools.solve_routing(data))
+    routes = _pyvrp.plain_routing(_pyvrp.around(data, {t: s for t, (_, s) in plan.items()}), 1.0)
+    assert routes is not None
+    assert sorted(t for r in routes for t in r) == sorted(plan)
+    assert _ortools._restore_tasks(_ortools._build(data), routes) is not None
+
+
+def test_a_plan_from_another_start_is_kept_only_when_it_costs_less() -> None:
+    data = paired_input()
+    model = _ortools._build(data)
+    good = _ortools._restore_tasks(model, _ortools._task_routes(model, _solved(model)))
+    assert good is not None
+    good_cost = good.ObjectiveValue()
+    # The same plan with a task left undone: its penalty outweighs the travel it saves.
+    worse_routes = [[t for t in r if t != 11] for r in _ortools._task_routes(model, good)]
+    worse = _ortools._restore_tasks(model, worse_routes)
+    assert worse is not None
+    assert worse.ObjectiveValue() > good_cost
+    kept = _ortools._cheaper(model, worse, (None, _ortools._task_routes(model, good)))
+    assert kept.ObjectiveValue() == good_cost
+    kept = _ortools._cheaper(model, good, (None, worse_routes))
+    assert kept.ObjectiveValue() == good_cost
+    assert _ortools._cheaper(model, good, None) is good
+
+
+def _solved(model: _ortools._Model) -> Any:
+    solution = model.routing.SolveWithParameters(_ortools._search_parameters(0.5))
+    assert solution is not None
+    return solution

@@ -395,6 +395,18 @@ class _Model:
     time_dim: Any
     break_vars: list[list[Any]]
     task_of_node: list[int]
+    stop: _FirstPlanAfter
+
+
+#: With pairs PyVRP can pin (:func:`rounds._pyvrp.pinnable`), the share of a phase's time the
+#: parallel starts search before the rounds of :func:`_improve`.
+STARTS_SHARE = 0.25
+
+
+def _pyvrp_pinnable(data: RoutingInput) -> bool:
+    from rounds import _pyvrp
+
+    return _pyvrp.pinnable(data)
 
 
 #: Share of the time limit searched without the terms local search cannot price (the largest
@@ -504,7 +516,7 @@ def _build(data: RoutingInput, with_worst_lateness: bool = True) -> _Model:
     # Closed here, with the parameters every search uses, so routes can be restored into the
     # model before any search (RoutesToAssignment needs a closed model).
     routing.CloseModelWithParameters(_search_parameters(data.time_limit_s))
-    return _Model(manager, routing, time_dim, break_vars, task_of_node)
+    return _Model(manager, routing, time_dim, break_vars, task_of_node, _FirstPlanAfter(routing))
 
 
 def _search(
@@ -516,6 +528,9 @@ def _search(
 ) -> Any:
     """Search ``model`` until ``deadline`` (a ``perf_counter`` time), from ``start`` if given.
 
+    Without a start, the starts of :func:`_multi_start` search side by side; from a start,
+    :func:`_improve` searches on.
+
     With ``stop_after`` (an earlier time), the search stops at its first plan found after
     that time instead: a phase's share of the time ends the phase once it has a plan, and
     never before (a large problem's first insertion may outlast the share).
@@ -523,19 +538,22 @@ def _search(
     """
     routing = model.routing
     params = _search_parameters(max(0.05, deadline - time.perf_counter()))
-    if stop_after is not None:
-        _stop_at_first_plan_after(routing, stop_after)
-    with _StopOnInterrupt(routing) as interrupt:
-        if start is not None:
-            solution = routing.SolveFromAssignmentWithParameters(start, params)
-        else:
-            solution = _multi_start(model, data, params, stop_after or deadline, interrupt)
-    if solution is None and not interrupt.requested:
-        # Every task is optional, so "no route at all" is always feasible: start from it.
-        params.time_limit.FromMilliseconds(int(max(0.05, deadline - time.perf_counter()) * 1000))
-        empty = _restore(routing, [[] for _ in data.vehicles])
-        if empty is not None:
-            solution = routing.SolveFromAssignmentWithParameters(empty, params)
+    model.stop.when = stop_after
+    try:
+        with _StopOnInterrupt(routing) as interrupt:
+            if start is not None:
+                solution = _improve(model, data, start, deadline, interrupt)
+            else:
+                solution = _multi_start(model, data, params, stop_after or deadline, interrupt)
+        if solution is None and not interrupt.requested:
+            # Every task is optional, so "no route at all" is always feasible: start from it.
+            remaining = max(0.05, deadline - time.perf_counter())
+            params.time_limit.FromMilliseconds(int(remaining * 1000))
+            empty = _restore(routing, [[] for _ in data.vehicles])
+            if empty is not None:
+                solution = routing.SolveFromAssignmentWithParameters(empty, params)
+    finally:
+        model.stop.when = None
     return solution, interrupt.requested
 
 
@@ -556,19 +574,27 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
     # The largest-lateness term is priced by a CP constraint local-search filters cannot see.
     two_phases = bool(data.worst_late_cost) and bool(_late_tasks(data))
     model = _build(data, with_worst_lateness=not two_phases)
-    if two_phases:
-        share = FIRST_PHASE_SHARE * (deadline - time.perf_counter())
-        solution, interrupted = _search(
-            model, data, deadline, stop_after=time.perf_counter() + share
-        )
-        if solution is not None and not interrupted:
-            full = _build(data, with_worst_lateness=True)
-            start = _restore_tasks(full, _task_routes(model, solution))
+    now = time.perf_counter()
+    phase_end = now + FIRST_PHASE_SHARE * (deadline - now) if two_phases else deadline
+    # With pairs PyVRP can pin, the parallel starts end early: rounds of PyVRP beside local
+    # search (_improve) use the rest of the time better.
+    starts_end = None
+    if _workers() > 1 and _pyvrp_pinnable(data):
+        starts_end = now + STARTS_SHARE * (phase_end - now)
+    elif two_phases:
+        starts_end = phase_end
+    # The starts end at their first plan after ``starts_end``, never before: a large
+    # problem's first insertion may outlast the share.
+    solution, interrupted = _search(model, data, deadline, stop_after=starts_end)
+    if solution is not None and not interrupted and time.perf_counter() < phase_end - 0.05:
+        solution, interrupted = _search(model, data, phase_end, solution)
+    if two_phases and solution is not None and not interrupted:
+        full = _build(data, with_worst_lateness=True)
+        start = _restore_tasks(full, _task_routes(model, solution))
+        if start is not None:
             better, interrupted = _search(full, data, deadline, start)
             if better is not None:  # else keep the first phase's plan
                 model, solution = full, better
-    else:
-        solution, interrupted = _search(model, data, deadline)
     routing, manager, time_dim = model.routing, model.manager, model.time_dim
     status = _STATUS.get(routing.status(), str(routing.status()))
     if interrupted:
@@ -634,14 +660,17 @@ class _StopOnInterrupt:
             signal.signal(signal.SIGINT, self._previous)
 
 
-def _stop_at_first_plan_after(routing: Any, when: float) -> None:
-    """Stop every later search of ``routing`` at the first plan it finds after ``when``."""
+class _FirstPlanAfter:
+    """Stops any search of ``routing`` at the first plan it finds after :attr:`when`, if set."""
 
-    def at_solution() -> None:
-        if time.perf_counter() >= when:
-            routing.CancelSearch()
+    def __init__(self, routing: Any) -> None:
+        self.routing = routing
+        self.when: float | None = None
+        routing.AddAtSolutionCallback(self._at_solution)
 
-    routing.AddAtSolutionCallback(at_solution)
+    def _at_solution(self) -> None:
+        if self.when is not None and time.perf_counter() >= self.when:
+            self.routing.CancelSearch()
 
 
 # -- search: parameters and multi-start -----------------------------------------------------------
@@ -749,6 +778,55 @@ def _restore_tasks(model: _Model, task_routes: list[list[int]]) -> Any:
 PARALLEL_SHARE = 0.9
 
 
+def _fork(target: Any, *args: Any) -> tuple[Any, Any]:
+    """Start ``target(*args, conn)`` in a forked copy of this process; return it and its pipe."""
+    import multiprocessing
+    import warnings
+
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork in a threaded process
+        child = context.Process(target=target, args=(*args, send), daemon=True)
+        child.start()
+    send.close()
+    return child, receive
+
+
+def _collect(child: Any, receive: Any, wait_s: float) -> _Found | None:
+    """What a forked start sent within ``wait_s`` seconds, if anything; the child is ended."""
+    found = None
+    if receive.poll(wait_s):
+        try:
+            found = receive.recv()
+        except EOFError:
+            found = None
+    child.join(timeout=1.0)
+    if child.is_alive():
+        child.kill()
+    return found
+
+
+def _cheaper(model: _Model, solution: Any, found: _Found | None) -> Any:
+    """``solution``, or the plan another start found when it costs less on ``model``."""
+    if found is None:
+        return solution
+    cost, task_routes = found
+    best = None if solution is None else solution.ObjectiveValue()
+    if cost is not None and best is not None and cost >= best:
+        return solution  # priced on this very model already: no need to restore it
+    restored = _restore_tasks(model, task_routes)
+    if restored is not None and (best is None or restored.ObjectiveValue() < best):
+        return restored
+    return solution
+
+
+def _interrupt_children(children: list[tuple[Any, Any]]) -> None:
+    for child, _ in children:
+        if child.pid is not None and child.is_alive():
+            os.kill(child.pid, signal.SIGINT)  # they stop at their next solution, too
+
+
 def _multi_start(
     model: _Model,
     data: RoutingInput,
@@ -767,9 +845,6 @@ def _multi_start(
     from the best plan on the full model, so every rule and cost still applies. Returns the
     best assignment, or ``None`` when no start found one.
     """
-    import multiprocessing
-    import warnings
-
     from rounds import _pyvrp
 
     routing = model.routing
@@ -783,55 +858,88 @@ def _multi_start(
         limit_s *= PARALLEL_SHARE
         params.time_limit.FromMilliseconds(int(limit_s * 1000))
     hard_end = time.perf_counter() + params.time_limit.ToMilliseconds() / 1000
-    context = multiprocessing.get_context("fork")
     children = []
     for k, strategy in enumerate(_START_STRATEGIES[1:n]):
-        receive, send = context.Pipe(duplex=False)
         if plain and k == 0:
-            target: Any = _plain_start
-            args: tuple[Any, ...] = (data, limit_s, send)
+            children.append(_fork(_plain_start, data, limit_s))
         else:
             other = pywrapcp.DefaultRoutingSearchParameters()
             other.CopyFrom(params)
             other.first_solution_strategy = getattr(
                 routing_enums_pb2.FirstSolutionStrategy, strategy
             )
-            target, args = _other_start, (model, other, send)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # fork in a threaded process
-            child = context.Process(target=target, args=args, daemon=True)
-            child.start()
-        send.close()
-        children.append((child, receive))
+            children.append(_fork(_other_start, model, other))
     solution = routing.SolveWithParameters(params)
-    best = None if solution is None else solution.ObjectiveValue()
     stopping = interrupt is not None and interrupt.requested
-    for child, _ in children:
-        if stopping and child.pid is not None and child.is_alive():
-            os.kill(child.pid, signal.SIGINT)  # they stop at their next solution, too
+    if stopping:
+        _interrupt_children(children)
     for child, receive in children:
-        found = None
         # Each start stops by the same hard limit (or at its first plan after ``deadline``).
-        if receive.poll(2.0 if stopping else max(1.0, hard_end - time.perf_counter() + 1.0)):
-            try:
-                found = receive.recv()
-            except EOFError:
-                found = None
-        child.join(timeout=1.0)
-        if child.is_alive():
-            child.kill()
-        if found is None:
-            continue
-        cost, task_routes = found
-        if cost is not None and best is not None and cost >= best:
-            continue  # priced on this very model already: no need to restore it
-        restored = _restore_tasks(model, task_routes)
-        if restored is not None and (best is None or restored.ObjectiveValue() < best):
-            solution, best = restored, restored.ObjectiveValue()
+        wait = 2.0 if stopping else max(1.0, hard_end - time.perf_counter() + 1.0)
+        solution = _cheaper(model, solution, _collect(child, receive, wait))
     remaining = deadline - time.perf_counter()
     if plain and solution is not None and not stopping and remaining > 0.05:
         params.time_limit.FromMilliseconds(int(remaining * 1000))
         polished = routing.SolveFromAssignmentWithParameters(solution, params)
         if polished is not None and polished.ObjectiveValue() <= solution.ObjectiveValue():
             solution = polished
+    return solution
+
+
+def _starts(model: _Model, solution: Any) -> dict[int, int]:
+    """The start minute of each task ``solution`` does."""
+    manager, time_dim = model.manager, model.time_dim
+    return {
+        model.task_of_node[manager.IndexToNode(i)]: solution.Value(time_dim.CumulVar(i))
+        for route in _routes_of(model.routing, solution)
+        for i in route
+    }
+
+
+#: Rounds of :func:`_improve` with PyVRP beside: each lasts this share of the time left, and
+#: at least :data:`PINNED_ROUND_MIN_S` seconds.
+PINNED_ROUND_SHARE = 1 / 3
+PINNED_ROUND_MIN_S = 5.0
+
+
+def _improve(
+    model: _Model, data: RoutingInput, solution: Any, deadline: float, interrupt: _StopOnInterrupt
+) -> Any:
+    """Search on from ``solution`` until ``deadline``; return the best plan found.
+
+    Guided local search on ``model``. When a spare core is free and pairs of tasks are all
+    that keeps PyVRP out (:func:`rounds._pyvrp.pinnable`), the time goes in rounds: in each,
+    PyVRP searches the restriction around the best plan so far (pairs pinned at their
+    minutes, :func:`rounds._pyvrp.around`) on the spare core while guided local search goes on
+    here, and the next round starts from the cheaper of the two plans. Local search moves the
+    pairs; PyVRP, much faster on plain routing, shortens the routes between them.
+    """
+    from rounds import _pyvrp
+
+    routing = model.routing
+    pinned = _workers() > 1 and _pyvrp.pinnable(data)
+    if pinned:
+        _pyvrp.preload()
+    while not interrupt.requested:
+        remaining = deadline - time.perf_counter()
+        if remaining < 0.05:
+            break
+        length = remaining
+        if pinned and remaining >= 2 * PINNED_ROUND_MIN_S:
+            length = max(PINNED_ROUND_MIN_S, PINNED_ROUND_SHARE * remaining)
+        children = []
+        if pinned:
+            restricted = _pyvrp.around(data, _starts(model, solution))
+            children.append(_fork(_plain_start, restricted, length))
+        round_end = time.perf_counter() + length
+        searched = routing.SolveFromAssignmentWithParameters(solution, _search_parameters(length))
+        if searched is not None and searched.ObjectiveValue() <= solution.ObjectiveValue():
+            solution = searched
+        if interrupt.requested:
+            _interrupt_children(children)
+        for child, receive in children:
+            wait = 2.0 if interrupt.requested else max(1.0, round_end - time.perf_counter() + 1.0)
+            solution = _cheaper(model, solution, _collect(child, receive, wait))
+        if not pinned:
+            break
     return solution

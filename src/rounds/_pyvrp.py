@@ -20,11 +20,20 @@ problem (when OR-Tools accepts the routes):
 Problems with rules PyVRP cannot express at all (synchronised double-ups, gaps between a
 client's visits, different carers, breaks, caps across shifts, a most idle time) are not
 handed over: :func:`plain_routing` says so and returns ``None``.
+
+When pairs of tasks (double-ups, gaps, different carers) are all that stands in the way
+(:func:`pinnable`), PyVRP can still improve a plan the OR-Tools search has found: the
+restriction *around* that plan (:func:`around`) pins each paired task at the minute it starts
+in the plan, so every pair keeps its timing whatever routes PyVRP chooses, and lets no other
+task start later (or earlier) than the plan has it start outside its preferred window. The plan
+itself is a plan of the restriction, no task is later than in it, and PyVRP shortens the routes.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,7 +41,14 @@ import numpy as np
 if TYPE_CHECKING:
     from rounds._ortools import RoutingInput, TaskSpec
 
-__all__ = ["MAX_MATRIX_ENTRIES", "expressible", "plain_routing", "preload"]
+__all__ = [
+    "MAX_MATRIX_ENTRIES",
+    "around",
+    "expressible",
+    "pinnable",
+    "plain_routing",
+    "preload",
+]
 
 #: Largest number of matrix entries (profiles x locations^2) handed to PyVRP; larger problems
 #: would spend more time building matrices than the search gains.
@@ -89,6 +105,52 @@ def _plain_profiles(data: RoutingInput) -> _Profiles | None:
 def expressible(data: RoutingInput) -> bool:
     """Whether PyVRP can solve a restriction of ``data`` (see the module's docstring)."""
     return _plain_profiles(data) is not None
+
+
+def _paired(data: RoutingInput) -> set[int]:
+    """The tasks in a pair: double-ups, gaps and tasks that need different carers."""
+    pairs = [(s.first, s.second) for s in data.synchronised]
+    pairs += [(g.before, g.after) for g in data.gaps]
+    pairs += list(data.different_owners)
+    return {t for pair in pairs for t in pair}
+
+
+def _unpaired(data: RoutingInput) -> RoutingInput:
+    return replace(data, synchronised=(), gaps=(), different_owners=())
+
+
+def pinnable(data: RoutingInput) -> bool:
+    """Whether ``data`` has pairs, and PyVRP can solve the restriction :func:`around` a plan."""
+    return bool(_paired(data)) and expressible(_unpaired(data))
+
+
+def around(data: RoutingInput, starts: Mapping[int, int]) -> RoutingInput:
+    """The restriction of ``data`` around a plan whose tasks start at ``starts`` (task: minute).
+
+    Each paired task the plan does must start at its minute (its pair's timing is then kept
+    by any routes); a paired task the plan leaves undone stays undone. Any other task the plan
+    does outside its preferred window gets the window widened to its start, so no task is
+    later or earlier than in the plan. The pairs themselves are dropped: the result is
+    :func:`expressible` when ``data`` is :func:`pinnable`.
+    """
+    paired = _paired(data)
+    tasks = []
+    for t, task in enumerate(data.tasks):
+        start = starts.get(t)
+        if t in paired:
+            if start is None:
+                task = replace(task, allowed_vehicles=())
+            else:
+                task = replace(
+                    task, earliest=start, latest=start, soft_earliest=None, soft_latest=None
+                )
+        elif start is not None:
+            if task.soft_latest is not None and task.late_cost:
+                task = replace(task, soft_latest=max(task.soft_latest, start))
+            if task.soft_earliest is not None and task.early_cost:
+                task = replace(task, soft_earliest=min(task.soft_earliest, start))
+        tasks.append(task)
+    return replace(_unpaired(data), tasks=tuple(tasks))
 
 
 def preload() -> None:
