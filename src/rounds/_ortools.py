@@ -400,7 +400,7 @@ class _Model:
 
 #: With pairs PyVRP can pin (:func:`rounds._pyvrp.pinnable`), the share of a phase's time the
 #: parallel starts search before the rounds of :func:`_improve`.
-STARTS_SHARE = 0.25
+STARTS_SHARE = 0.1
 
 
 def _pyvrp_pinnable(data: RoutingInput) -> bool:
