@@ -26,6 +26,8 @@ import numpy as np
 import numpy.typing as npt
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from rounds import _pyvrp  # plain data only; PyVRP itself is imported when first used
+
 __all__ = [
     "BreakSpec",
     "GapSpec",
@@ -400,13 +402,7 @@ class _Model:
 
 #: With pairs PyVRP can pin (:func:`rounds._pyvrp.pinnable`), the share of a phase's time the
 #: parallel starts search before the rounds of :func:`_improve`.
-STARTS_SHARE = 0.1
-
-
-def _pyvrp_pinnable(data: RoutingInput) -> bool:
-    from rounds import _pyvrp
-
-    return _pyvrp.pinnable(data)
+STARTS_SHARE = 0.5
 
 
 #: Share of the time limit searched without the terms local search cannot price (the largest
@@ -579,7 +575,7 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
     # With pairs PyVRP can pin, the parallel starts end early: rounds of PyVRP beside local
     # search (_improve) use the rest of the time better.
     starts_end = None
-    if _workers() > 1 and _pyvrp_pinnable(data):
+    if _workers() > 1 and _pyvrp.pinnable(data):
         starts_end = now + STARTS_SHARE * (phase_end - now)
     elif two_phases:
         starts_end = phase_end
@@ -734,12 +730,10 @@ def _plain_start(data: RoutingInput, time_limit_s: float, conn: Any) -> None:
 
     The cost is left unknown: only the full model can price the routes.
     """
-    from rounds import _pyvrp
-
     try:
         try:
             routes = _pyvrp.plain_routing(data, time_limit_s)
-        except Exception:  # a failed extra start must not fail the solve
+        except (Exception, KeyboardInterrupt):  # a failed or stopped extra start sends nothing
             routes = None  # the OR-Tools start's plan stands; tests cover the adapter itself
         found: _Found | None = None if routes is None else (None, routes)
         conn.send(found)
@@ -822,6 +816,7 @@ def _cheaper(model: _Model, solution: Any, found: _Found | None) -> Any:
 
 
 def _interrupt_children(children: list[tuple[Any, Any]]) -> None:
+    """Pass a Ctrl-C on to the forked starts still searching."""
     for child, _ in children:
         if child.pid is not None and child.is_alive():
             os.kill(child.pid, signal.SIGINT)  # they stop at their next solution, too
@@ -845,8 +840,6 @@ def _multi_start(
     from the best plan on the full model, so every rule and cost still applies. Returns the
     best assignment, or ``None`` when no start found one.
     """
-    from rounds import _pyvrp
-
     routing = model.routing
     n = _workers()
     if n == 1:
@@ -914,8 +907,6 @@ def _improve(
     here, and the next round starts from the cheaper of the two plans. Local search moves the
     pairs; PyVRP, much faster on plain routing, shortens the routes between them.
     """
-    from rounds import _pyvrp
-
     routing = model.routing
     pinned = _workers() > 1 and _pyvrp.pinnable(data)
     if pinned:
