@@ -903,6 +903,59 @@ def summarise(rows: Sequence[Row], grid: dict[str, Evaluation] | None = None) ->
     return "\n".join(lines)
 
 
+#: Published methods with a result per instance in ``results.csv``: (label, objective column,
+#: seconds column). Each ran once per instance on its authors' machine, with its own time.
+PUBLISHED_METHODS = (
+    ("Mankowska et al. 2014 (AVNS)", "mankowska2014_best", "mankowska2014_time_s"),
+    ("Lasfargeas et al. 2019", "lasfargeas2019_best", "lasfargeas2019_time_s"),
+    ("Kummer et al. 2019", "kummer2019_best", "kummer2019_time_s"),
+    ("Kummer et al. 2020 (BRKGA)", "kummer2020_brkga_best", "kummer2020_brkga_time_s"),
+    ("Kummer et al. BRKGA-TL", "kummer_brkga_tl_best", "kummer_brkga_tl_time_s"),
+    ("Kummer et al. BRKGA-MP-IPR, mean", "kummer_brkga_mp_ipr_mean", "kummer_brkga_mp_ipr_time_s"),
+)
+
+
+def peers(rows: Sequence[Row], data_dir: Path = DATA_DIR) -> str:
+    """Per family, our mean gap beside each published method's (mean gap and mean seconds).
+
+    The methods' gaps are to the same best published objective as ours; a method counts on a
+    family only where it reports every instance of ``rows`` in it. Their times are their
+    authors' machines', not this one's: a reference, not a side-by-side run.
+    """
+    with (data_dir / "results.csv").open(newline="", encoding="utf-8") as f:
+        table = {row["instance"]: row for row in csv.DictReader(f)}
+    families = [f for f in FAMILY_SIZES if any(r.family == f for r in rows)]
+    lines = [
+        "| method | " + " | ".join(families) + " |",
+        "|---|" + "---:|" * len(families),
+    ]
+    ours = []
+    for family in families:
+        mine = [r for r in rows if r.family == family and r.feasible]
+        gap = sum(r.gap_pct for r in mine) / len(mine) if mine else math.nan
+        wall = sum(r.wall_s for r in mine) / len(mine) if mine else math.nan
+        ours.append(f"{gap:.2f} % ({wall:.0f} s)")
+    lines.append("| **rounds (this run)** | " + " | ".join(ours) + " |")
+    for label, objective, seconds in PUBLISHED_METHODS:
+        cells = []
+        for family in families:
+            wanted = [table.get(r.instance, {}) for r in rows if r.family == family]
+            if not wanted or any(not row.get(objective) for row in wanted):
+                cells.append("-")
+                continue
+            gaps = [
+                100
+                * (float(row[objective]) - float(row["best_objective"]))
+                / float(row["best_objective"])
+                for row in wanted
+            ]
+            times = [float(row[seconds]) for row in wanted if row.get(seconds)]
+            when = f" ({sum(times) / len(times):.0f} s)" if times else ""
+            cells.append(f"{sum(gaps) / len(gaps):.2f} %{when}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def read_rows(path: Path) -> list[Row]:
     """Rows of a results CSV written by ``solve``."""
     types = {f.name: f.type for f in dataclasses.fields(Row)}
@@ -1049,6 +1102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("published", help="evaluate every published best solution")
     report = sub.add_parser("report", help="markdown tables of a results CSV")
     report.add_argument("csv", type=Path)
+    report.add_argument(
+        "--peers", action="store_true", help="also: published methods' mean gaps per family"
+    )
     solve = sub.add_parser("solve", help="solve instances with rounds and score them")
     solve.add_argument("--families", default="A,B,C", help="comma-separated, e.g. A,B,C")
     solve.add_argument("--only", default="", help="comma-separated paper ids, e.g. A1,B3")
@@ -1072,6 +1128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "report":
         rows = read_rows(args.csv)
         print(summarise(rows, best_on_grid([r.instance for r in rows], args.data)))
+        if args.peers:
+            print("\n" + peers(rows, args.data))
         return 0
     return _cmd_published(args) if args.command == "published" else _cmd_solve(args)
 

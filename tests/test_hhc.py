@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,12 +23,14 @@ from benchmarks.hhc_mankowska import (  # noqa: E402
     Call,
     Instance,
     Patient,
+    Row,
     Service,
     Solution,
     best_on_grid,
     evaluate,
     instance_path,
     on_grid,
+    peers,
     plan_to_solution,
     read_instance,
     read_json,
@@ -328,3 +331,23 @@ def test_json_and_text_readers_agree_everywhere() -> None:
         b = read_txt(DATA_DIR / "instances_txt" / path.name.replace(".json", ".txt"))
         assert (a.patients, a.caregivers, a.depot) == (b.patients, b.caregivers, b.depot)
         np.testing.assert_allclose(a.distances, b.distances, atol=6e-4)
+
+
+def test_peers_sets_our_mean_gap_beside_each_published_methods(tmp_path: Path) -> None:
+    columns = "instance,best_objective,kummer2020_brkga_best,kummer2020_brkga_time_s"
+    (tmp_path / "results.csv").write_text(
+        f"{columns}\nI1,100,110,30\nI2,200,200,50\nI3,300,,\n", encoding="utf-8"
+    )
+
+    def row(instance: str, family: str, gap: float) -> Row:
+        values: dict[str, Any] = dict.fromkeys((f.name for f in dataclasses.fields(Row)), 0)
+        values.update(instance=instance, paper_id=family + "1", family=family, feasible=True)
+        return Row(**{**values, "gap_pct": gap, "wall_s": 57.0})
+
+    table = peers([row("I1", "A", 2.0), row("I2", "A", 4.0), row("I3", "B", 1.0)], tmp_path)
+    lines = table.splitlines()
+    assert lines[0] == "| method | A | B |"
+    assert lines[2] == "| **rounds (this run)** | 3.00 % (57 s) | 1.00 % (57 s) |"
+    brkga = next(line for line in lines if line.startswith("| Kummer et al. 2020 (BRKGA)"))
+    # A: (10 % + 0 %) / 2 in 40 s on average; B: no result for I3, so no figure.
+    assert brkga == "| Kummer et al. 2020 (BRKGA) | 5.00 % (40 s) | - |"
