@@ -521,11 +521,12 @@ def _search(
     deadline: float,
     start: Any = None,
     stop_after: float | None = None,
+    pinned: bool = False,
 ) -> Any:
     """Search ``model`` until ``deadline`` (a ``perf_counter`` time), from ``start`` if given.
 
     Without a start, the starts of :func:`_multi_start` search side by side; from a start,
-    :func:`_improve` searches on.
+    :func:`_improve` searches on (in rounds with PyVRP when ``pinned``).
 
     With ``stop_after`` (an earlier time), the search stops at its first plan found after
     that time instead: a phase's share of the time ends the phase once it has a plan, and
@@ -538,7 +539,7 @@ def _search(
     try:
         with _StopOnInterrupt(routing) as interrupt:
             if start is not None:
-                solution = _improve(model, data, start, deadline, interrupt)
+                solution = _improve(model, data, start, deadline, interrupt, pinned)
             else:
                 solution = _multi_start(model, data, params, stop_after or deadline, interrupt)
         if solution is None and not interrupt.requested:
@@ -574,8 +575,9 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
     phase_end = now + FIRST_PHASE_SHARE * (deadline - now) if two_phases else deadline
     # With pairs PyVRP can pin, the parallel starts end early: rounds of PyVRP beside local
     # search (_improve) use the rest of the time better.
+    pinned = _workers() > 1 and _pyvrp.pinnable(data)
     starts_end = None
-    if _workers() > 1 and _pyvrp.pinnable(data):
+    if pinned:
         starts_end = now + STARTS_SHARE * (phase_end - now)
     elif two_phases:
         starts_end = phase_end
@@ -583,15 +585,15 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
     # problem's first insertion may outlast the share.
     solution, interrupted = _search(model, data, deadline, stop_after=starts_end)
     if solution is not None and not interrupted and time.perf_counter() < phase_end - 0.05:
-        solution, interrupted = _search(model, data, phase_end, solution)
+        solution, interrupted = _search(model, data, phase_end, solution, pinned=pinned)
     if two_phases and solution is not None and not interrupted:
         full = _build(data, with_worst_lateness=True)
         start = _restore_tasks(full, _task_routes(model, solution))
         if start is not None:
-            better, interrupted = _search(full, data, deadline, start)
+            better, interrupted = _search(full, data, deadline, start, pinned=pinned)
             if better is not None:  # else keep the first phase's plan
                 model, solution = full, better
-    routing, manager, time_dim = model.routing, model.manager, model.time_dim
+    routing, time_dim = model.routing, model.time_dim
     status = _STATUS.get(routing.status(), str(routing.status()))
     if interrupted:
         status = "interrupted"
@@ -599,24 +601,14 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
         departures = tuple(v.earliest_start for v in data.vehicles)
         return RoutingResult(empty_routes, departures, departures, status, None)
 
-    routes_out: list[tuple[tuple[int, int], ...]] = []
-    vehicle_start: list[int] = []
-    vehicle_end: list[int] = []
-    for v in range(len(data.vehicles)):
-        index = routing.Start(v)
-        vehicle_start.append(solution.Value(time_dim.CumulVar(index)))
-        stops: list[tuple[int, int]] = []
-        index = solution.Value(routing.NextVar(index))
-        while not routing.IsEnd(index):
-            task = model.task_of_node[manager.IndexToNode(index)]
-            stops.append((task, solution.Value(time_dim.CumulVar(index))))
-            index = solution.Value(routing.NextVar(index))
-        vehicle_end.append(solution.Value(time_dim.CumulVar(index)))
-        routes_out.append(tuple(stops))
+    def cumul(index: int) -> int:
+        return int(solution.Value(time_dim.CumulVar(index)))
+
+    vehicles = range(len(data.vehicles))
     return RoutingResult(
-        tuple(routes_out),
-        tuple(vehicle_start),
-        tuple(vehicle_end),
+        tuple(_timed_routes(model, solution)),
+        tuple(cumul(routing.Start(v)) for v in vehicles),
+        tuple(cumul(routing.End(v)) for v in vehicles),
         status,
         int(solution.ObjectiveValue()),
         tuple(tuple(solution.StartValue(b) for b in vb) for vb in model.break_vars),
@@ -704,6 +696,18 @@ def _task_routes(model: _Model, solution: Any) -> list[list[int]]:
     """The tasks each vehicle does in ``solution``, in order."""
     return [
         [model.task_of_node[model.manager.IndexToNode(i)] for i in route]
+        for route in _routes_of(model.routing, solution)
+    ]
+
+
+def _timed_routes(model: _Model, solution: Any) -> list[tuple[tuple[int, int], ...]]:
+    """Each vehicle's ``(task, start minute)`` in ``solution``, in order."""
+    manager, time_dim = model.manager, model.time_dim
+    return [
+        tuple(
+            (model.task_of_node[manager.IndexToNode(i)], solution.Value(time_dim.CumulVar(i)))
+            for i in route
+        )
         for route in _routes_of(model.routing, solution)
     ]
 
@@ -881,12 +885,7 @@ def _multi_start(
 
 def _starts(model: _Model, solution: Any) -> dict[int, int]:
     """The start minute of each task ``solution`` does."""
-    manager, time_dim = model.manager, model.time_dim
-    return {
-        model.task_of_node[manager.IndexToNode(i)]: solution.Value(time_dim.CumulVar(i))
-        for route in _routes_of(model.routing, solution)
-        for i in route
-    }
+    return {t: start for route in _timed_routes(model, solution) for t, start in route}
 
 
 #: Rounds of :func:`_improve` with PyVRP beside: each lasts this share of the time left, and
@@ -896,19 +895,23 @@ PINNED_ROUND_MIN_S = 5.0
 
 
 def _improve(
-    model: _Model, data: RoutingInput, solution: Any, deadline: float, interrupt: _StopOnInterrupt
+    model: _Model,
+    data: RoutingInput,
+    solution: Any,
+    deadline: float,
+    interrupt: _StopOnInterrupt,
+    pinned: bool,
 ) -> Any:
     """Search on from ``solution`` until ``deadline``; return the best plan found.
 
-    Guided local search on ``model``. When a spare core is free and pairs of tasks are all
-    that keeps PyVRP out (:func:`rounds._pyvrp.pinnable`), the time goes in rounds: in each,
+    Guided local search on ``model``. When ``pinned`` (a spare core is free and pairs of tasks
+    are all that keeps PyVRP out, :func:`rounds._pyvrp.pinnable`), the time goes in rounds: in each,
     PyVRP searches the restriction around the best plan so far (pairs pinned at their
     minutes, :func:`rounds._pyvrp.around`) on the spare core while guided local search goes on
     here, and the next round starts from the cheaper of the two plans. Local search moves the
     pairs; PyVRP, much faster on plain routing, shortens the routes between them.
     """
     routing = model.routing
-    pinned = _workers() > 1 and _pyvrp.pinnable(data)
     if pinned:
         _pyvrp.preload()
     while not interrupt.requested:
