@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
-from rounds import _pyvrp  # plain data only; PyVRP itself is imported when first used
+from rounds import _pairs, _pyvrp  # plain data only; PyVRP itself is imported when first used
 
 __all__ = [
     "BreakSpec",
@@ -904,29 +904,38 @@ def _improve(
 ) -> Any:
     """Search on from ``solution`` until ``deadline``; return the best plan found.
 
-    Guided local search on ``model``. When ``pinned`` (a spare core is free and pairs of tasks
-    are all that keeps PyVRP out, :func:`rounds._pyvrp.pinnable`), the time goes in rounds: in each,
-    PyVRP searches the restriction around the best plan so far (pairs pinned at their
-    minutes, :func:`rounds._pyvrp.around`) on the spare core while guided local search goes on
-    here, and the next round starts from the cheaper of the two plans. Local search moves the
-    pairs; PyVRP, much faster on plain routing, shortens the routes between them.
+    Guided local search on ``model``. When the problem has pairs of tasks in two routes
+    (:func:`rounds._pairs.pairs_of`) or ``pinned`` (a spare core is free and pairs of tasks are
+    all that keeps PyVRP out, :func:`rounds._pyvrp.pinnable`), the time goes in rounds. Each
+    round starts by moving pairs as one (:func:`_move_pairs`, the compound move local search
+    lacks); when ``pinned``, PyVRP then searches the restriction around the plan (pairs pinned
+    at their minutes, :func:`rounds._pyvrp.around`) on the spare core while guided local
+    search goes on here, and the next round starts from the cheaper of the two plans. Local
+    search and the pair moves move the pairs; PyVRP, much faster on plain routing, shortens
+    the routes between them.
     """
     routing = model.routing
     if pinned:
         _pyvrp.preload()
+    moves_pairs = bool(_pairs.pairs_of(data))
+    in_rounds = pinned or moves_pairs
     while not interrupt.requested:
         remaining = deadline - time.perf_counter()
         if remaining < 0.05:
             break
         length = remaining
-        if pinned and remaining >= 2 * PINNED_ROUND_MIN_S:
+        if in_rounds and remaining >= 2 * PINNED_ROUND_MIN_S:
             length = max(PINNED_ROUND_MIN_S, PINNED_ROUND_SHARE * remaining)
+        round_end = time.perf_counter() + length
+        if moves_pairs:
+            moves_end = time.perf_counter() + PAIR_MOVES_SHARE * length
+            solution = _move_pairs(model, data, solution, moves_end)
         children = []
         if pinned:
             restricted = _pyvrp.around(data, _starts(model, solution))
-            children.append(_fork(_plain_start, restricted, length))
-        round_end = time.perf_counter() + length
-        searched = routing.SolveFromAssignmentWithParameters(solution, _search_parameters(length))
+            children.append(_fork(_plain_start, restricted, round_end - time.perf_counter()))
+        left = max(0.05, round_end - time.perf_counter())
+        searched = routing.SolveFromAssignmentWithParameters(solution, _search_parameters(left))
         if searched is not None and searched.ObjectiveValue() <= solution.ObjectiveValue():
             solution = searched
         if interrupt.requested:
@@ -934,6 +943,42 @@ def _improve(
         for child, receive in children:
             wait = 2.0 if interrupt.requested else max(1.0, round_end - time.perf_counter() + 1.0)
             solution = _cheaper(model, solution, _collect(child, receive, wait))
-        if not pinned:
+        if not in_rounds:
             break
+    return solution
+
+
+#: Candidates of each pair :func:`_move_pairs` prices exactly (the best estimates).
+PAIR_CANDIDATES = 3
+#: Most of a round of :func:`_improve` the pair moves may take.
+PAIR_MOVES_SHARE = 0.25
+
+
+def _move_pairs(model: _Model, data: RoutingInput, solution: Any, deadline: float) -> Any:
+    """Move pairs of tasks as one (:mod:`rounds._pairs`) while a move makes the plan cheaper.
+
+    Late pairs first (the most late first), then the others; each candidate is restored and
+    priced on ``model``, and the first that costs less than the plan is kept. Stops at
+    ``deadline`` or when no pair's move helps. Returns the best plan.
+    """
+    pairs = _pairs.pairs_of(data)
+    if not pairs:
+        return solution
+    cost = solution.ObjectiveValue()
+    improved = True
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        timed = _timed_routes(model, solution)
+        starts = {t: s for route in timed for t, s in route}
+        late = {p: _pairs.lateness(data, p, starts) for p in pairs}
+        for pair in sorted(pairs, key=lambda p: -late[p]):
+            if time.perf_counter() >= deadline:
+                break
+            for routes in _pairs.relocations(data, timed, pair, limit=PAIR_CANDIDATES):
+                moved = _restore_tasks(model, routes)
+                if moved is not None and moved.ObjectiveValue() < cost:
+                    solution, cost, improved = moved, moved.ObjectiveValue(), True
+                    break
+            if improved:
+                break
     return solution

@@ -1,0 +1,276 @@
+"""Moving a pair of visits as one: candidate plans for local search's missing compound move.
+
+A double-up (two carers at once) or a gap between two visits ties the start of one task to
+the start of another task in another route. OR-Tools' local search moves one task at a time,
+so a late pair whose two carers both arrive late needs two moves, each useless alone (the
+pair starts when the later carer arrives), and guided local search rarely finds them. PyVRP
+keeps pairs pinned (:func:`rounds._pyvrp.around`). This module proposes the compound move:
+take both tasks of a pair out of their routes and put them back, each in some route at some
+position, at the earliest minutes the two arrivals and the pair's lag allow.
+
+Candidates are ranked on an estimate computed from the plan's own start minutes (plain
+data, no engine): the extra travel of the two insertions, the pair's lateness, and the delay
+each insertion pushes onto the tasks after it (a task never starts earlier than in the plan,
+so the estimate is pessimistic about the routes the pair leaves). The OR-Tools adapter prices
+the best few exactly on its model, with every rule, and keeps a candidate only if the plan
+costs less (``rounds._ortools._move_pairs``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from rounds._ortools import RoutingInput
+
+__all__ = ["Pair", "lateness", "pairs_of", "relocations"]
+
+#: A plan as the adapter reads it: per vehicle, ``(task, start minute)`` in order.
+TimedRoutes = Sequence[Sequence[tuple[int, int]]]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two tasks in two routes with ``min_lag <= start(second) - start(first) <= max_lag``."""
+
+    first: int
+    second: int
+    min_lag: int
+    max_lag: int | None
+    different_vehicles: bool
+
+
+def pairs_of(data: RoutingInput) -> list[Pair]:
+    """Every pair of ``data`` whose tasks are done by two vehicles: double-ups and gaps.
+
+    A gap between tasks that one vehicle may do both of is left out (moving it as a pair
+    would need both insertions in one route). One vehicle cannot do both when they must go
+    to different carers, or when the second must start before the first is over.
+    """
+    owners = {frozenset(p) for p in data.different_owners}
+    pairs = [Pair(s.first, s.second, -s.tolerance, s.tolerance, True) for s in data.synchronised]
+    for gap in data.gaps:
+        overlap = gap.max_gap is not None and gap.max_gap < data.tasks[gap.before].service
+        if overlap or frozenset((gap.before, gap.after)) in owners:
+            pairs.append(Pair(gap.before, gap.after, gap.min_gap, gap.max_gap, True))
+    return pairs
+
+
+def lateness(data: RoutingInput, pair: Pair, starts: dict[int, int]) -> int:
+    """Cost of the pair's tasks starting outside their preferred windows at ``starts``."""
+    return sum(_lateness(data, t, starts[t]) for t in (pair.first, pair.second) if t in starts)
+
+
+def _lateness(data: RoutingInput, task: int, start: int) -> int:
+    spec = data.tasks[task]
+    cost = 0
+    if spec.soft_latest is not None and start > spec.soft_latest:
+        cost += spec.late_cost * (start - spec.soft_latest)
+    if spec.soft_earliest is not None and start < spec.soft_earliest:
+        cost += spec.early_cost * (spec.soft_earliest - start)
+    return cost
+
+
+@dataclass
+class _Slot:
+    """Inserting one task of the pair into route ``vehicle`` before position ``position``."""
+
+    vehicle: int
+    position: int
+    arrival: int
+    extra_travel: int
+    """Travel cost of the insertion (the detour)."""
+
+
+class _Routes:
+    """The plan with the pair taken out, and what estimating an insertion needs."""
+
+    def __init__(self, data: RoutingInput, timed: TimedRoutes, pair: Pair) -> None:
+        self.data = data
+        moved = {pair.first, pair.second}
+        self.routes = [[(t, s) for t, s in route if t not in moved] for route in timed]
+        self.partner: dict[int, int] = {}
+        for p in pairs_of(data):
+            self.partner[p.first], self.partner[p.second] = p.second, p.first
+
+    def _travel(self, vehicle: int, a: int, b: int) -> int:
+        spec = self.data.vehicles[vehicle]
+        return int(self.data.travel_min[spec.mode][a, b])
+
+    def _place(self, vehicle: int, route: Sequence[tuple[int, int]], position: int) -> int:
+        """The place before ``position`` (the vehicle's start place for the first)."""
+        if position == 0:
+            return self.data.vehicles[vehicle].start_place
+        return self.data.tasks[route[position - 1][0]].place
+
+    def _next_place(self, vehicle: int, route: Sequence[tuple[int, int]], position: int) -> int:
+        if position == len(route):
+            return self.data.vehicles[vehicle].end_place
+        return self.data.tasks[route[position][0]].place
+
+    def slots(self, task: int) -> list[_Slot]:
+        """Every route and position ``task`` may be inserted at, with its arrival and detour."""
+        spec = self.data.tasks[task]
+        slots = []
+        for v in spec.allowed_vehicles:
+            if v >= len(self.routes):
+                continue
+            vehicle = self.data.vehicles[v]
+            route = self.routes[v]
+            for position in range(len(route) + 1):
+                before = self._place(v, route, position)
+                after = self._next_place(v, route, position)
+                if position == 0:
+                    ready = vehicle.earliest_start
+                else:
+                    prev, prev_start = route[position - 1]
+                    ready = prev_start + self.data.tasks[prev].service
+                arrival = ready + self._travel(v, before, spec.place)
+                detour = (
+                    self._travel(v, before, spec.place)
+                    + self._travel(v, spec.place, after)
+                    - self._travel(v, before, after)
+                )
+                slots.append(_Slot(v, position, arrival, vehicle.travel_cost * detour))
+        return slots
+
+    def push_cost(self, task: int, slot: _Slot, start: int) -> int | None:
+        """Cost of the delay ``task`` starting at ``start`` pushes onto the tasks after it.
+
+        A task pushed past its latest start, or a vehicle past its latest end, makes the
+        insertion infeasible (``None``). A pushed task of another pair pushes its partner by
+        as much: its lateness is counted too (the partner's own route is not followed).
+        """
+        data, v = self.data, slot.vehicle
+        route = self.routes[v]
+        place = data.tasks[task].place
+        ready = start + data.tasks[task].service
+        cost = 0
+        for t, old in route[slot.position :]:
+            spec = data.tasks[t]
+            arrival = ready + self._travel(v, place, spec.place)
+            if arrival <= old:
+                return cost
+            if arrival > spec.latest:
+                return None
+            cost += _lateness(data, t, arrival) - _lateness(data, t, old)
+            partner = self.partner.get(t)
+            if partner is not None:
+                cost += _lateness(data, partner, arrival) - _lateness(data, partner, old)
+            place, ready = spec.place, arrival + spec.service
+        vehicle = data.vehicles[v]
+        if ready + self._travel(v, place, vehicle.end_place) > vehicle.latest_end:
+            return None
+        return cost
+
+
+def _starts(pair: Pair, data: RoutingInput, ax: int, ay: int) -> tuple[int, int] | None:
+    """The earliest starts of the pair's tasks given their arrivals, or ``None``."""
+    x, y = data.tasks[pair.first], data.tasks[pair.second]
+    sx, sy = max(ax, x.earliest), max(ay, y.earliest)
+    for _ in range(4):
+        sy = max(sy, sx + pair.min_lag)
+        if pair.max_lag is not None and sy - sx > pair.max_lag:
+            sx = sy - pair.max_lag
+            continue
+        break
+    if sx > x.latest or sy > y.latest:
+        return None
+    if pair.max_lag is not None and not pair.min_lag <= sy - sx <= pair.max_lag:
+        return None
+    return sx, sy
+
+
+def _estimate(
+    routes: _Routes, pair: Pair, sx_slot: _Slot, sy_slot: _Slot
+) -> tuple[int, tuple[int, int]] | None:
+    data = routes.data
+    starts = _starts(pair, data, sx_slot.arrival, sy_slot.arrival)
+    if starts is None:
+        return None
+    sx, sy = starts
+    push_x = routes.push_cost(pair.first, sx_slot, sx)
+    push_y = routes.push_cost(pair.second, sy_slot, sy)
+    if push_x is None or push_y is None:
+        return None
+    cost = sx_slot.extra_travel + sy_slot.extra_travel + push_x + push_y
+    cost += _lateness(data, pair.first, sx) + _lateness(data, pair.second, sy)
+    return cost, starts
+
+
+def _with_pair(routes: _Routes, pair: Pair, sx_slot: _Slot, sy_slot: _Slot) -> list[list[int]]:
+    """Task routes of the plan with the pair put back at the two slots."""
+    out = [[t for t, _ in route] for route in routes.routes]
+    out[sx_slot.vehicle].insert(sx_slot.position, pair.first)
+    out[sy_slot.vehicle].insert(sy_slot.position, pair.second)
+    return out
+
+
+def relocations(
+    data: RoutingInput, timed: TimedRoutes, pair: Pair, *, limit: int = 3, examine: int = 200
+) -> list[list[list[int]]]:
+    """The ``limit`` most promising plans with ``pair`` moved, best estimate first.
+
+    ``timed`` is the plan (per vehicle, ``(task, start minute)`` in order); both tasks of the
+    pair must be done in it. Only moves whose estimate beats putting the pair back where it
+    is are returned; ``examine`` bounds how many are estimated in full (with the delay they
+    push onto later tasks), taken in order of a lower bound (detours and the pair's own
+    lateness).
+    """
+    where = {t: v for v, route in enumerate(timed) for t, _ in route}
+    vx, vy = where.get(pair.first), where.get(pair.second)
+    if vx is None or vy is None or vx == vy:
+        return []
+    routes = _Routes(data, timed, pair)
+    xs, ys = routes.slots(pair.first), routes.slots(pair.second)
+    if not xs or not ys:
+        return []
+
+    def original(task: int, vehicle: int, slots: list[_Slot]) -> _Slot | None:
+        # The two tasks are in different routes: taking them out shifts nothing before them.
+        index = [t for t, _ in timed[vehicle]].index(task)
+        return next((s for s in slots if s.vehicle == vehicle and s.position == index), None)
+
+    here_x, here_y = original(pair.first, vx, xs), original(pair.second, vy, ys)
+    if here_x is None or here_y is None:
+        return []
+    current = _estimate(routes, pair, here_x, here_y)
+    reference = current[0] if current is not None else None
+
+    # Lower bound of every combination at once: detours plus the pair's lateness at the
+    # earliest starts its two arrivals allow (a delay pushed onto later tasks only adds).
+    ax = np.array([s.arrival for s in xs])
+    ay = np.array([s.arrival for s in ys])
+    dx = np.array([s.extra_travel for s in xs])
+    dy = np.array([s.extra_travel for s in ys])
+    x, y = data.tasks[pair.first], data.tasks[pair.second]
+    sx = np.maximum(ax, x.earliest)[:, None] + np.zeros((1, len(ys)), dtype=np.int64)
+    if pair.max_lag is not None:
+        sx = np.maximum(sx, ay[None, :] - pair.max_lag)
+    sy = np.maximum(np.maximum(ay[None, :], y.earliest), sx + pair.min_lag)
+    bound = dx[:, None] + dy[None, :]
+    for spec, s in ((x, sx), (y, sy)):
+        if spec.soft_latest is not None and spec.late_cost:
+            bound = bound + spec.late_cost * np.maximum(0, s - spec.soft_latest)
+    vehicles_x = np.array([s.vehicle for s in xs])
+    vehicles_y = np.array([s.vehicle for s in ys])
+    allowed = vehicles_x[:, None] != vehicles_y[None, :]
+    allowed &= (sx <= x.latest) & (sy <= y.latest)
+    if reference is not None:
+        allowed &= bound < reference
+    candidates = np.argwhere(allowed)
+    order = np.argsort(bound[allowed], kind="stable")[:examine]
+    found: list[tuple[int, int, int]] = []
+    for i, j in candidates[order]:
+        estimate = _estimate(routes, pair, xs[i], ys[j])
+        if estimate is None or (reference is not None and estimate[0] >= reference):
+            continue
+        if (i, j) == (xs.index(here_x), ys.index(here_y)):
+            continue
+        found.append((estimate[0], int(i), int(j)))
+    found.sort()
+    return [_with_pair(routes, pair, xs[i], ys[j]) for _, i, j in found[:limit]]

@@ -1,0 +1,93 @@
+"""Moving a pair of visits as one: candidates from plain data, priced exactly by OR-Tools."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from rounds import _ortools, _pairs
+from rounds._ortools import GapSpec, RoutingInput, SyncSpec, TaskSpec, VehicleSpec
+
+# Places: 0 the office, 1 a client who needs two carers at once, 2 and 3 two other clients.
+TRAVEL = np.array(
+    [
+        [0, 10, 30, 30],
+        [10, 0, 25, 25],
+        [30, 25, 0, 40],
+        [30, 25, 40, 0],
+    ],
+    dtype=np.int64,
+)
+
+
+def double_up_input(**changes: Any) -> RoutingInput:
+    """Two carers 8:00-18:00; a double-up at 9:00 (late after 9:20, 10 a minute), two visits."""
+    both = (0, 1)
+    pair = TaskSpec(1, 30, 540, 900, both, 100_000, soft_latest=560, late_cost=10)
+    tasks = [
+        pair,
+        pair,
+        TaskSpec(2, 60, 540, 900, both, 100_000),
+        TaskSpec(3, 60, 540, 900, both, 100_000),
+    ]
+    vehicles = [VehicleSpec(0, 0, 0, 480, 1080) for _ in range(2)]
+    data = RoutingInput([TRAVEL], vehicles, tasks, synchronised=[SyncSpec(0, 1)])
+    return dataclasses.replace(data, **changes)
+
+
+# Each carer does another visit first: the double-up starts at 10:25, 65 minutes late.
+LATE_PLAN = [[(2, 540), (0, 625)], [(3, 540), (1, 625)]]
+
+
+def test_pairs_in_two_routes_are_double_ups_and_gaps_one_carer_cannot_do_alone() -> None:
+    data = double_up_input(
+        gaps=[
+            GapSpec(2, 3, min_gap=0, max_gap=10),  # the second starts before the first ends
+            GapSpec(0, 2, min_gap=120),  # one carer may do both: not a pair to move as one
+            GapSpec(1, 3, min_gap=120),
+        ],
+        different_owners=[(1, 3)],  # ... unless they need different carers
+    )
+    found = {(p.first, p.second, p.min_lag, p.max_lag) for p in _pairs.pairs_of(data)}
+    assert found == {(0, 1, 0, 0), (2, 3, 0, 10), (1, 3, 120, None)}
+
+
+def test_a_late_double_up_moves_to_the_front_of_both_rounds() -> None:
+    data = double_up_input()
+    (pair,) = _pairs.pairs_of(data)
+    assert _pairs.lateness(data, pair, {0: 625, 1: 625}) == 2 * 65 * 10
+    candidates = _pairs.relocations(data, LATE_PLAN, pair)
+    assert candidates
+    assert sorted(candidates[0]) == [[0, 2], [1, 3]]
+
+
+def test_a_pair_already_where_it_belongs_is_not_moved() -> None:
+    data = double_up_input()
+    (pair,) = _pairs.pairs_of(data)
+    on_time = [[(0, 540), (2, 595)], [(1, 540), (3, 595)]]
+    assert _pairs.relocations(data, on_time, pair) == []
+
+
+def test_a_move_that_breaks_a_window_is_not_proposed() -> None:
+    # Task 2 must start by 9:10: putting the pair before it would push it past its window.
+    data = double_up_input()
+    tasks = list(data.tasks)
+    tasks[2] = dataclasses.replace(tasks[2], latest=550)
+    tasks[3] = dataclasses.replace(tasks[3], latest=550)
+    data = dataclasses.replace(data, tasks=tasks)
+    (pair,) = _pairs.pairs_of(data)
+    assert _pairs.relocations(data, LATE_PLAN, pair) == []
+
+
+def test_moving_pairs_makes_the_plan_cheaper_and_keeps_the_pair_together() -> None:
+    data = double_up_input()
+    model = _ortools._build(data)
+    late = _ortools._restore_tasks(model, [[t for t, _ in route] for route in LATE_PLAN])
+    assert late is not None
+    moved = _ortools._move_pairs(model, data, late, deadline=float("inf"))
+    assert moved.ObjectiveValue() < late.ObjectiveValue()
+    starts = {t: s for route in _ortools._timed_routes(model, moved) for t, s in route}
+    assert starts[0] == starts[1] == 540
+    assert sorted(_ortools._task_routes(model, moved)) == [[0, 2], [1, 3]]
