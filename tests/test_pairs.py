@@ -91,3 +91,30 @@ def test_moving_pairs_makes_the_plan_cheaper_and_keeps_the_pair_together() -> No
     starts = {t: s for route in _ortools._timed_routes(model, moved) for t, s in route}
     assert starts[0] == starts[1] == 540
     assert sorted(_ortools._task_routes(model, moved)) == [[0, 2], [1, 3]]
+
+
+def test_a_gap_between_two_carers_visits_moves_with_its_gap_kept() -> None:
+    # The second visit must start 60 to 90 minutes after the first, by another carer.
+    data = double_up_input(synchronised=[])
+    tasks = list(data.tasks)
+    tasks[1] = dataclasses.replace(tasks[1], soft_latest=620)
+    vehicles = [dataclasses.replace(v, owner=k) for k, v in enumerate(data.vehicles)]
+    data = dataclasses.replace(
+        data,
+        tasks=tasks,
+        vehicles=vehicles,
+        gaps=[GapSpec(0, 1, min_gap=60, max_gap=90)],
+        different_owners=[(0, 1)],
+    )
+    (pair,) = _pairs.pairs_of(data)
+    assert (pair.min_lag, pair.max_lag) == (60, 90)
+    model = _ortools._build(data)
+    late = _ortools._restore_tasks(model, [[2, 0], [3, 1]])
+    assert late is not None
+    moved = _ortools._move_pairs(model, data, late, deadline=float("inf"))
+    assert moved.ObjectiveValue() < late.ObjectiveValue()
+    starts = {t: s for route in _ortools._timed_routes(model, moved) for t, s in route}
+    assert starts[0] <= 560  # on time
+    assert 60 <= starts[1] - starts[0] <= 90
+    routes = _ortools._task_routes(model, moved)
+    assert not any({0, 1} <= set(route) for route in routes)

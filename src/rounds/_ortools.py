@@ -957,9 +957,9 @@ PAIR_MOVES_SHARE = 0.25
 def _move_pairs(model: _Model, data: RoutingInput, solution: Any, deadline: float) -> Any:
     """Move pairs of tasks as one (:mod:`rounds._pairs`) while a move makes the plan cheaper.
 
-    Late pairs first (the most late first), then the others; each candidate is restored and
-    priced on ``model``, and the first that costs less than the plan is kept. Stops at
-    ``deadline`` or when no pair's move helps. Returns the best plan.
+    In passes over every pair, the latest first (as late as the pass began); each candidate is
+    restored and priced on ``model``, and the first that costs less than the plan is kept.
+    Stops at ``deadline`` or after a pass in which no move helps. Returns the best plan.
     """
     pairs = _pairs.pairs_of(data)
     if not pairs:
@@ -978,7 +978,6 @@ def _move_pairs(model: _Model, data: RoutingInput, solution: Any, deadline: floa
                 moved = _restore_tasks(model, routes)
                 if moved is not None and moved.ObjectiveValue() < cost:
                     solution, cost, improved = moved, moved.ObjectiveValue(), True
+                    timed = _timed_routes(model, solution)
                     break
-            if improved:
-                break
     return solution

@@ -91,11 +91,37 @@ class _Routes:
 
     def __init__(self, data: RoutingInput, timed: TimedRoutes, pair: Pair) -> None:
         self.data = data
-        moved = {pair.first, pair.second}
-        self.routes = [[(t, s) for t, s in route if t not in moved] for route in timed]
         self.partner: dict[int, int] = {}
         for p in pairs_of(data):
             self.partner[p.first], self.partner[p.second] = p.second, p.first
+        moved = {pair.first, pair.second}
+        self.routes = [
+            self._without(v, [(t, s) for t, s in route if t not in moved])
+            for v, route in enumerate(timed)
+        ]
+
+    def _without(self, vehicle: int, route: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """``route`` rescheduled after the pair left it: tasks after the gap may start earlier.
+
+        A task of another pair keeps its minute (its partner's route is not rescheduled); any
+        other task starts on arrival, or when its window opens.
+        """
+        data = self.data
+        spec = data.vehicles[vehicle]
+        place, ready = spec.start_place, spec.earliest_start
+        out = []
+        for t, old in route:
+            task = data.tasks[t]
+            arrival = ready + self._travel(vehicle, place, task.place)
+            if t in self.partner:
+                start = max(arrival, old)
+            else:
+                start = max(arrival, task.earliest)
+                if task.soft_earliest is not None and task.early_cost:
+                    start = max(start, min(task.soft_earliest, old))
+            out.append((t, start))
+            place, ready = task.place, start + task.service
+        return out
 
     def _travel(self, vehicle: int, a: int, b: int) -> int:
         spec = self.data.vehicles[vehicle]
@@ -263,14 +289,18 @@ def relocations(
     if reference is not None:
         allowed &= bound < reference
     candidates = np.argwhere(allowed)
-    order = np.argsort(bound[allowed], kind="stable")[:examine]
+    bounds = bound[allowed]
+    order = np.argsort(bounds, kind="stable")[:examine]
+    here = (xs.index(here_x), ys.index(here_y))
     found: list[tuple[int, int, int]] = []
-    for i, j in candidates[order]:
+    for k in order:
+        if len(found) >= limit and bounds[k] >= found[limit - 1][0]:
+            break  # the rest cannot beat the best found (the delays pushed only add)
+        i, j = (int(n) for n in candidates[k])
         estimate = _estimate(routes, pair, xs[i], ys[j])
         if estimate is None or (reference is not None and estimate[0] >= reference):
             continue
-        if (i, j) == (xs.index(here_x), ys.index(here_y)):
-            continue
-        found.append((estimate[0], int(i), int(j)))
-    found.sort()
+        if (i, j) != here:
+            found.append((estimate[0], i, j))
+            found.sort()
     return [_with_pair(routes, pair, xs[i], ys[j]) for _, i, j in found[:limit]]
