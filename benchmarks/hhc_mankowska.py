@@ -788,11 +788,15 @@ def solve_instance(
 def selected(
     results: dict[str, Published], families: Iterable[str], only: Sequence[str] = ()
 ) -> list[Published]:
-    """Published rows of the chosen families (or paper ids / instance names in ``only``)."""
-    wanted = set(families)
-    rows = [r for r in results.values() if r.family in wanted]
+    """Published rows of the chosen families, or the paper ids / instance names in ``only``.
+
+    ``only``, when given, names the instances whatever their family.
+    """
     if only:
-        rows = [r for r in rows if r.paper_id in only or r.instance in only]
+        rows = [r for r in results.values() if r.paper_id in only or r.instance in only]
+    else:
+        wanted = set(families)
+        rows = [r for r in results.values() if r.family in wanted]
     order = {f: i for i, f in enumerate(FAMILY_SIZES)}
     return sorted(rows, key=lambda r: (order[r.family], int(r.paper_id[1:])))
 
@@ -1107,7 +1111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     solve = sub.add_parser("solve", help="solve instances with rounds and score them")
     solve.add_argument("--families", default="A,B,C", help="comma-separated, e.g. A,B,C")
-    solve.add_argument("--only", default="", help="comma-separated paper ids, e.g. A1,B3")
+    solve.add_argument(
+        "--only", default="", help="comma-separated paper ids, e.g. A1,B3 (instead of --families)"
+    )
     solve.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance")
     solve.add_argument("--seed", type=int, default=0)
     solve.add_argument("--late-per-min", type=int, default=1, help="solver cost per late minute")

@@ -23,6 +23,7 @@ from benchmarks.hhc_mankowska import (  # noqa: E402
     Call,
     Instance,
     Patient,
+    Published,
     Row,
     Service,
     Solution,
@@ -39,6 +40,7 @@ from benchmarks.hhc_mankowska import (  # noqa: E402
     read_txt,
     reproduce,
     scale_of,
+    selected,
     solution_paths,
     to_problem,
     write_solution,
@@ -351,3 +353,14 @@ def test_peers_sets_our_mean_gap_beside_each_published_methods(tmp_path: Path) -
     brkga = next(line for line in lines if line.startswith("| Kummer et al. 2020 (BRKGA)"))
     # A: (10 % + 0 %) / 2 in 40 s on average; B: no result for I3, so no figure.
     assert brkga == "| Kummer et al. 2020 (BRKGA) | 5.00 % (40 s) | - |"
+
+
+def test_only_names_instances_whatever_their_family() -> None:
+    results = {
+        name: Published(name, paper_id, 1.0, False)
+        for name, paper_id in (("I1", "A1"), ("I2", "B2"), ("I3", "D1"), ("I4", "D2"))
+    }
+    assert [r.paper_id for r in selected(results, ["A", "B"])] == ["A1", "B2"]
+    # --only is not filtered by the default families (A, B, C).
+    chosen = selected(results, ["A", "B", "C"], ["D2", "I2"])
+    assert [r.paper_id for r in chosen] == ["B2", "D2"]
