@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import time
 from typing import Any
 
 import numpy as np
 import pytest
 
-from rounds import _ortools, _pyvrp
+from rounds import _ortools, _pairs, _pyvrp
 from rounds._ortools import (
     BreakSpec,
     GapSpec,
@@ -282,3 +283,80 @@ def _solved(model: _ortools._Model) -> Any:
     solution = model.routing.SolveWithParameters(_ortools._search_parameters(0.5))
     assert solution is not None
     return solution
+
+
+def test_earliest_starts_pin_every_pair_on_time_with_its_lag() -> None:
+    data = paired_input(different_owners=[(8, 9)])
+    starts = _pairs.earliest_starts(data)
+    assert set(starts) == set(range(10))
+    travel = data.travel_min[0]
+
+    def first_arrival(t: int) -> int:
+        # The window opens at 9:00, when the carers leave the office.
+        return 540 + int(travel[0, data.tasks[t].place])
+
+    assert starts[0] == first_arrival(0)
+    assert starts[1] == starts[0] + 120  # the gap's least lag
+    assert starts[3] == max(first_arrival(3), starts[2] + 30)
+    assert starts[4] == starts[5] == max(first_arrival(4), first_arrival(5))
+    assert starts[8] == first_arrival(8)  # different carers only: when it can be reached
+
+
+def test_a_task_pyvrp_cannot_fit_is_left_out_not_the_plan_lost() -> None:
+    # Two tasks pinned at one minute far apart: one vehicle cannot do both. Prizes as large as
+    # the penalty used to make visiting late pay, and PyVRP then returned no feasible plan.
+    data = grid_input(n_tasks=2, n_vehicles=1)
+    tasks = [dataclasses.replace(t, earliest=600, latest=600, penalty=10**9) for t in data.tasks]
+    data = dataclasses.replace(data, tasks=tasks)
+    routes = _pyvrp.plain_routing(data, 0.5)
+    assert routes is not None
+    assert len(routes[0]) == 1
+
+
+def test_one_carers_vehicles_lose_the_second_of_a_pair_that_needs_two_carers() -> None:
+    data = paired_input(different_owners=[(8, 9), (10, 11)])
+    vehicles = [dataclasses.replace(v, owner=k // 2) for k, v in enumerate(data.vehicles)]
+    data = dataclasses.replace(data, vehicles=vehicles)
+    # Vehicles 0 and 1 are one carer's, 2 and 3 another's.
+    routes = [[8], [9, 10], [11], []]
+    assert _pairs.separate_owners(data, routes) == [[8], [10], [11], []]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_pinned_start_gives_a_plan_doing_every_pair(
+    workers: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(_ortools.WORKERS_ENV, workers)
+    data = paired_input()
+    model = _ortools._build(data)
+    params = _ortools._search_parameters(1.0)
+    solution = _ortools._pinned_plan(model, data, params, time.perf_counter() + 1.0)
+    assert solution is not None
+    done = {t: s for route in _ortools._timed_routes(model, solution) for t, s in route}
+    assert set(done) == set(range(12))
+    assert 120 <= done[1] - done[0] <= 150
+    assert done[4] == done[5]
+    assert abs(done[6] - done[7]) <= 5
+
+
+def test_a_search_stopped_at_its_first_plan_after_a_time_goes_on_in_a_new_model() -> None:
+    # OR-Tools fails every search of a model after one was cancelled, restores included: the
+    # plans of the other starts and every later round were being lost.
+    data = paired_input()
+    model = _ortools._build(data)
+    plan = _ortools._restore_tasks(model, _ortools._task_routes(model, _solved(model)))
+    assert plan is not None
+    model.stop.when = time.perf_counter() - 1.0
+    stopped = model.routing.SolveFromAssignmentWithParameters(
+        plan, _ortools._search_parameters(0.5)
+    )
+    assert stopped is not None
+    assert model.stop.fired
+    routes = _ortools._task_routes(model, stopped)
+    renewed, restored = _ortools._renewed(model, data, stopped)
+    assert renewed is not model
+    assert restored is not None
+    assert _ortools._task_routes(renewed, restored) == routes
+    assert _ortools._restore_tasks(renewed, routes) is not None
+    # A model no search has stopped that way is kept as it is.
+    assert _ortools._renewed(renewed, data, restored) == (renewed, restored)

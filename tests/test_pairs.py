@@ -118,3 +118,22 @@ def test_a_gap_between_two_carers_visits_moves_with_its_gap_kept() -> None:
     assert 60 <= starts[1] - starts[0] <= 90
     routes = _ortools._task_routes(model, moved)
     assert not any({0, 1} <= set(route) for route in routes)
+
+
+def test_an_undone_double_up_is_put_in_both_rounds_at_once() -> None:
+    # Local search moves one task at a time, and half a double-up earns nothing.
+    data = double_up_input()
+    (pair,) = _pairs.pairs_of(data)
+    plan = [[(2, 540)], [(3, 540)]]
+    candidates = _pairs.relocations(data, plan, pair)
+    assert candidates
+    assert sorted(candidates[0]) == [[0, 2], [1, 3]]
+    half = [[(2, 540), (0, 625)], [(3, 540)]]
+    assert _pairs.relocations(data, half, pair)
+    model = _ortools._build(data)
+    undone = _ortools._restore_tasks(model, [[2], [3]])
+    assert undone is not None
+    done = _ortools._move_pairs(model, data, undone, deadline=float("inf"))
+    assert done.ObjectiveValue() < undone.ObjectiveValue()
+    starts = {t: s for route in _ortools._timed_routes(model, done) for t, s in route}
+    assert starts[0] == starts[1] == 540

@@ -398,11 +398,17 @@ class _Model:
     break_vars: list[list[Any]]
     task_of_node: list[int]
     stop: _FirstPlanAfter
+    with_worst_lateness: bool
 
 
 #: With pairs PyVRP can pin (:func:`rounds._pyvrp.pinnable`), the share of a phase's time the
 #: parallel starts search before the rounds of :func:`_improve`.
 STARTS_SHARE = 0.5
+
+
+#: With other starts beside, the share of the time limit after which the starts stop even
+#: without a plan of their own, and the plan of another start stands in.
+STARTS_GIVE_UP_SHARE = 0.6
 
 
 #: Share of the time limit searched without the terms local search cannot price (the largest
@@ -512,7 +518,8 @@ def _build(data: RoutingInput, with_worst_lateness: bool = True) -> _Model:
     # Closed here, with the parameters every search uses, so routes can be restored into the
     # model before any search (RoutesToAssignment needs a closed model).
     routing.CloseModelWithParameters(_search_parameters(data.time_limit_s))
-    return _Model(manager, routing, time_dim, break_vars, task_of_node, _FirstPlanAfter(routing))
+    stop = _FirstPlanAfter(routing)
+    return _Model(manager, routing, time_dim, break_vars, task_of_node, stop, with_worst_lateness)
 
 
 def _search(
@@ -522,6 +529,7 @@ def _search(
     start: Any = None,
     stop_after: float | None = None,
     pinned: bool = False,
+    give_up: float | None = None,
 ) -> Any:
     """Search ``model`` until ``deadline`` (a ``perf_counter`` time), from ``start`` if given.
 
@@ -530,28 +538,54 @@ def _search(
 
     With ``stop_after`` (an earlier time), the search stops at its first plan found after
     that time instead: a phase's share of the time ends the phase once it has a plan, and
-    never before (a large problem's first insertion may outlast the share).
-    Returns ``(solution or None, interrupted)``.
+    never before (a large problem's first insertion may outlast the share). With
+    ``give_up`` as well, and other starts beside, the starts stop at ``give_up`` even without
+    a plan of their own: whichever start has one stands in (the first insertion of a large
+    problem grows with the cube of its size, and a plan that comes after the time limit is
+    no plan). Returns ``(model, solution or None, interrupted)``: the model may be a new one
+    (:func:`_renewed`), and the solution is of the model returned.
     """
-    routing = model.routing
-    params = _search_parameters(max(0.05, deadline - time.perf_counter()))
+    end = deadline
+    if start is None and give_up is not None and _workers() > 1:
+        end = min(deadline, give_up)
+    params = _search_parameters(max(0.05, end - time.perf_counter()))
+    searched = model
     model.stop.when = stop_after
     try:
-        with _StopOnInterrupt(routing) as interrupt:
+        with _StopOnInterrupt(model.routing) as interrupt:
             if start is not None:
                 solution = _improve(model, data, start, deadline, interrupt, pinned)
             else:
-                solution = _multi_start(model, data, params, stop_after or deadline, interrupt)
-        if solution is None and not interrupt.requested:
-            # Every task is optional, so "no route at all" is always feasible: start from it.
-            remaining = max(0.05, deadline - time.perf_counter())
-            params.time_limit.FromMilliseconds(int(remaining * 1000))
-            empty = _restore(routing, [[] for _ in data.vehicles])
-            if empty is not None:
-                solution = routing.SolveFromAssignmentWithParameters(empty, params)
+                model, solution = _multi_start(
+                    model, data, params, stop_after or deadline, interrupt
+                )
     finally:
-        model.stop.when = None
-    return solution, interrupt.requested
+        searched.stop.when = None
+    if solution is None and not interrupt.requested:
+        # Every task is optional, so "no route at all" is always feasible: start from it.
+        model, _ = _renewed(model, data, None)
+        remaining = max(0.05, deadline - time.perf_counter())
+        params.time_limit.FromMilliseconds(int(remaining * 1000))
+        empty = _restore(model.routing, [[] for _ in data.vehicles])
+        if empty is not None:
+            solution = model.routing.SolveFromAssignmentWithParameters(empty, params)
+    return model, solution, interrupt.requested
+
+
+def _renewed(model: _Model, data: RoutingInput, solution: Any) -> tuple[_Model, Any]:
+    """``model`` and ``solution``, or a new model and the plan restored in it if ``model`` is spent.
+
+    A search stopped at its first plan after a time (:class:`_FirstPlanAfter`) leaves the
+    model failing every later search; the model is rebuilt (cheap next to a search) and the
+    plan restored into it.
+    """
+    if not model.stop.fired:
+        return model, solution
+    routes = None if solution is None else _task_routes(model, solution)
+    model = _build(data, with_worst_lateness=model.with_worst_lateness)
+    if routes is None:
+        return model, None
+    return model, _restore_tasks(model, routes)
 
 
 def solve_routing(data: RoutingInput) -> RoutingResult:
@@ -582,15 +616,19 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
     elif two_phases:
         starts_end = phase_end
     # The starts end at their first plan after ``starts_end``, never before: a large
-    # problem's first insertion may outlast the share.
-    solution, interrupted = _search(model, data, deadline, stop_after=starts_end)
+    # problem's first insertion may outlast the share; at the end of the phase, the plan of
+    # another start stands in (pairs it left undone are put in by _improve's pair moves).
+    give_up = now + STARTS_GIVE_UP_SHARE * (deadline - now)
+    model, solution, interrupted = _search(
+        model, data, deadline, stop_after=starts_end, give_up=give_up
+    )
     if solution is not None and not interrupted and time.perf_counter() < phase_end - 0.05:
-        solution, interrupted = _search(model, data, phase_end, solution, pinned=pinned)
+        model, solution, interrupted = _search(model, data, phase_end, solution, pinned=pinned)
     if two_phases and solution is not None and not interrupted:
         full = _build(data, with_worst_lateness=True)
         start = _restore_tasks(full, _task_routes(model, solution))
         if start is not None:
-            better, interrupted = _search(full, data, deadline, start, pinned=pinned)
+            full, better, interrupted = _search(full, data, deadline, start, pinned=pinned)
             if better is not None:  # else keep the first phase's plan
                 model, solution = full, better
     routing, time_dim = model.routing, model.time_dim
@@ -649,15 +687,22 @@ class _StopOnInterrupt:
 
 
 class _FirstPlanAfter:
-    """Stops any search of ``routing`` at the first plan it finds after :attr:`when`, if set."""
+    """Stops any search of ``routing`` at the first plan it finds after :attr:`when`, if set.
+
+    It stops the search by cancelling it, and OR-Tools then fails every later search of
+    the model (restores included): once :attr:`fired`, the model is spent, and the search
+    goes on in a new one (:func:`_renewed`).
+    """
 
     def __init__(self, routing: Any) -> None:
         self.routing = routing
         self.when: float | None = None
+        self.fired = False
         routing.AddAtSolutionCallback(self._at_solution)
 
     def _at_solution(self) -> None:
         if self.when is not None and time.perf_counter() >= self.when:
+            self.fired = True
             self.routing.CancelSearch()
 
 
@@ -743,6 +788,48 @@ def _plain_start(data: RoutingInput, time_limit_s: float, conn: Any) -> None:
         conn.send(found)
     finally:
         conn.close()
+
+
+#: Share of its phase the pinned start (:func:`_pinned_plan`) gives PyVRP for a first plan,
+#: and then the pair moves that complete it; guided local search takes the rest.
+PINNED_START_SHARE = 0.25
+
+
+def _pinned_plan(model: _Model, data: RoutingInput, params: Any, phase_end: float) -> Any:
+    """A first plan by PyVRP with every pair pinned on time, completed, then local search.
+
+    The restriction :func:`rounds._pyvrp.around` the minutes of
+    :func:`rounds._pairs.earliest_starts` (every double-up and gap on time, the rest routed
+    by PyVRP within preferred windows, tasks that do not fit left out) is solved for
+    :data:`PINNED_START_SHARE` of the time to ``phase_end``. Its routes are restored into the
+    full model, the pairs it left out are put in by :func:`_move_pairs` (for as long
+    again at most), and guided local search goes on from there with ``params`` (whose
+    first-solution strategy builds a plan instead when PyVRP finds none). The first plan
+    takes seconds where cost insertion grows with the cube of the problem's size.
+    """
+    started = time.perf_counter()
+    share = PINNED_START_SHARE * max(0.0, phase_end - started)
+    try:
+        restricted = _pyvrp.around(data, _pairs.earliest_starts(data))
+        routes = _pyvrp.plain_routing(restricted, max(0.05, share))
+    except Exception:  # a failed first plan: the strategy builds one (tests cover the adapter)
+        routes = None
+    start = None
+    if routes is not None:
+        start = _restore_tasks(model, _pairs.separate_owners(data, routes))
+    if start is None:
+        return model.routing.SolveWithParameters(params)
+    when, model.stop.when = model.stop.when, None  # not a phase's end: the pairs are not in
+    try:
+        start = _move_pairs(model, data, start, time.perf_counter() + share)
+    finally:
+        model.stop.when = when
+    left = params.time_limit.ToMilliseconds() / 1000 - (time.perf_counter() - started)
+    params.time_limit.FromMilliseconds(int(max(0.05, left) * 1000))
+    solution = model.routing.SolveFromAssignmentWithParameters(start, params)
+    if solution is None or solution.ObjectiveValue() > start.ObjectiveValue():
+        return start
+    return solution
 
 
 def _restore(routing: Any, routes: list[list[int]]) -> Any:
@@ -832,7 +919,7 @@ def _multi_start(
     params: Any,
     deadline: float,
     interrupt: _StopOnInterrupt | None = None,
-) -> Any:
+) -> tuple[_Model, Any]:
     """Solve with ``params`` here and, on spare cores, from other starts; keep the best.
 
     The model is built once: each further start is a forked copy of this process that searches
@@ -841,22 +928,35 @@ def _multi_start(
     cost less. When PyVRP can solve a restriction of the problem
     (:func:`rounds._pyvrp.expressible`), the first spare core runs PyVRP instead of another
     OR-Tools start, for :data:`PARALLEL_SHARE` of the time; the rest of the time continues
-    from the best plan on the full model, so every rule and cost still applies. Returns the
-    best assignment, or ``None`` when no start found one.
+    from the best plan on the full model, so every rule and cost still applies.
+
+    When pairs are all that keeps PyVRP out (:func:`rounds._pyvrp.pinnable`), this process
+    starts from PyVRP's plan with the pairs pinned on time (:func:`_pinned_plan`, which
+    always has a plan within seconds) and the spare cores run the insertion strategies. A
+    spare core's plan counts only if it arrives by ``deadline`` (and a second): a first
+    insertion still running then is abandoned. Returns the model (a new one when the search
+    stopped at its first plan after ``deadline`` spent it, :func:`_renewed`) and the best
+    assignment of it, or ``None`` when no start found one.
     """
     routing = model.routing
     n = _workers()
-    if n == 1:
-        return routing.SolveWithParameters(params)
     limit_s = max(0.05, deadline - time.perf_counter())
     plain = _pyvrp.expressible(data)
-    if plain:
+    pinned_here = not plain and _pyvrp.pinnable(data)
+    if plain or pinned_here:
         _pyvrp.preload()
+    if n == 1:
+        if pinned_here:
+            return _renewed(model, data, _pinned_plan(model, data, params, deadline))
+        return _renewed(model, data, routing.SolveWithParameters(params))
+    if plain:
         limit_s *= PARALLEL_SHARE
         params.time_limit.FromMilliseconds(int(limit_s * 1000))
     hard_end = time.perf_counter() + params.time_limit.ToMilliseconds() / 1000
+    collect_by = deadline if pinned_here else hard_end
+    strategies = _START_STRATEGIES[: n - 1] if pinned_here else _START_STRATEGIES[1:n]
     children = []
-    for k, strategy in enumerate(_START_STRATEGIES[1:n]):
+    for k, strategy in enumerate(strategies):
         if plain and k == 0:
             children.append(_fork(_plain_start, data, limit_s))
         else:
@@ -866,21 +966,25 @@ def _multi_start(
                 routing_enums_pb2.FirstSolutionStrategy, strategy
             )
             children.append(_fork(_other_start, model, other))
-    solution = routing.SolveWithParameters(params)
+    if pinned_here:
+        solution = _pinned_plan(model, data, params, deadline)
+    else:
+        solution = routing.SolveWithParameters(params)
     stopping = interrupt is not None and interrupt.requested
     if stopping:
         _interrupt_children(children)
+    model, solution = _renewed(model, data, solution)
     for child, receive in children:
         # Each start stops by the same hard limit (or at its first plan after ``deadline``).
-        wait = 2.0 if stopping else max(1.0, hard_end - time.perf_counter() + 1.0)
+        wait = 2.0 if stopping else max(1.0, collect_by - time.perf_counter() + 1.0)
         solution = _cheaper(model, solution, _collect(child, receive, wait))
     remaining = deadline - time.perf_counter()
     if plain and solution is not None and not stopping and remaining > 0.05:
         params.time_limit.FromMilliseconds(int(remaining * 1000))
-        polished = routing.SolveFromAssignmentWithParameters(solution, params)
+        polished = model.routing.SolveFromAssignmentWithParameters(solution, params)
         if polished is not None and polished.ObjectiveValue() <= solution.ObjectiveValue():
             solution = polished
-    return solution
+    return model, solution
 
 
 def _starts(model: _Model, solution: Any) -> dict[int, int]:
@@ -957,9 +1061,11 @@ PAIR_MOVES_SHARE = 0.25
 def _move_pairs(model: _Model, data: RoutingInput, solution: Any, deadline: float) -> Any:
     """Move pairs of tasks as one (:mod:`rounds._pairs`) while a move makes the plan cheaper.
 
-    In passes over every pair, the latest first (as late as the pass began); each candidate is
-    restored and priced on ``model``, and the first that costs less than the plan is kept.
-    Stops at ``deadline`` or after a pass in which no move helps. Returns the best plan.
+    In passes over every pair: first the pairs the plan leaves undone (or half done), which
+    local search cannot put in one task at a time, then the latest first (as late as the pass
+    began); each candidate is restored and priced on ``model``, and the first that costs less
+    than the plan is kept. Stops at ``deadline`` or after a pass in which no move helps.
+    Returns the best plan.
     """
     pairs = _pairs.pairs_of(data)
     if not pairs:
@@ -970,8 +1076,11 @@ def _move_pairs(model: _Model, data: RoutingInput, solution: Any, deadline: floa
         improved = False
         timed = _timed_routes(model, solution)
         starts = {t: s for route in timed for t, s in route}
-        late = {p: _pairs.lateness(data, p, starts) for p in pairs}
-        for pair in sorted(pairs, key=lambda p: -late[p]):
+        urgency = {
+            p: (p.first in starts and p.second in starts, -_pairs.lateness(data, p, starts))
+            for p in pairs
+        }
+        for pair in sorted(pairs, key=urgency.__getitem__):
             if time.perf_counter() >= deadline:
                 break
             for routes in _pairs.relocations(data, timed, pair, limit=PAIR_CANDIDATES):

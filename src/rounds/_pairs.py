@@ -27,7 +27,7 @@ import numpy as np
 if TYPE_CHECKING:
     from rounds._ortools import RoutingInput
 
-__all__ = ["Pair", "lateness", "pairs_of", "relocations"]
+__all__ = ["Pair", "earliest_starts", "lateness", "pairs_of", "relocations", "separate_owners"]
 
 #: A plan as the adapter reads it: per vehicle, ``(task, start minute)`` in order.
 TimedRoutes = Sequence[Sequence[tuple[int, int]]]
@@ -58,6 +58,67 @@ def pairs_of(data: RoutingInput) -> list[Pair]:
         if overlap or frozenset((gap.before, gap.after)) in owners:
             pairs.append(Pair(gap.before, gap.after, gap.min_gap, gap.max_gap, True))
     return pairs
+
+
+def _preferred_start(data: RoutingInput, task: int) -> int:
+    """When the preferred window opens, or the first vehicle that may do ``task`` can be there."""
+    spec = data.tasks[task]
+    start = spec.earliest
+    if spec.soft_earliest is not None and spec.early_cost:
+        start = max(start, spec.soft_earliest)
+    arrivals = [
+        v.earliest_start + int(data.travel_min[v.mode][v.start_place, spec.place])
+        for v in (data.vehicles[k] for k in spec.allowed_vehicles if k < len(data.vehicles))
+    ]
+    if arrivals:
+        start = max(start, min(arrivals))
+    return min(start, spec.latest)
+
+
+def earliest_starts(data: RoutingInput) -> dict[int, int]:
+    """A minute for every task in a pair: the earliest its window and its pair's lag allow.
+
+    Every double-up, gap and pair of tasks that need different carers counts, even a gap one
+    vehicle may do both tasks of (the restriction pins them all).
+
+    Pins for a first plan of the restriction :func:`rounds._pyvrp.around` builds: with
+    every pair pinned on time, PyVRP routes the rest. A task in several pairs keeps the
+    minute its first pair gives it (a later pair is fitted to it where its lag allows; the
+    full model checks every lag when it restores the plan). Tasks that only need different
+    carers start when their preferred window opens.
+    """
+    starts: dict[int, int] = {}
+    linked = [Pair(s.first, s.second, -s.tolerance, s.tolerance, True) for s in data.synchronised]
+    linked += [Pair(g.before, g.after, g.min_gap, g.max_gap, False) for g in data.gaps]
+    for pair in linked:
+        ax = starts.get(pair.first, _preferred_start(data, pair.first))
+        ay = starts.get(pair.second, _preferred_start(data, pair.second))
+        found = _starts(pair, data, ax, ay)
+        if found is None:
+            continue
+        starts.setdefault(pair.first, found[0])
+        starts.setdefault(pair.second, found[1])
+    for a, b in data.different_owners:
+        for t in (a, b):
+            starts.setdefault(t, _preferred_start(data, t))
+    return starts
+
+
+def separate_owners(data: RoutingInput, routes: Sequence[Sequence[int]]) -> list[list[int]]:
+    """``routes`` less the second task of each pair one carer does but two carers must do.
+
+    A restriction without the rule (PyVRP's) may give both tasks to one carer's vehicles.
+
+    Taking a task out of a route delays nothing; a half double-up it leaves earns nothing,
+    and the pair moves put both halves back.
+    """
+    owner_of = {t: data.vehicles[v].owner for v, route in enumerate(routes) for t in route}
+    dropped = {
+        b
+        for a, b in data.different_owners
+        if owner_of.get(a, -1) >= 0 and owner_of.get(a) == owner_of.get(b)
+    }
+    return [[t for t in route if t not in dropped] for route in routes]
 
 
 def lateness(data: RoutingInput, pair: Pair, starts: dict[int, int]) -> int:
@@ -239,33 +300,41 @@ def _with_pair(routes: _Routes, pair: Pair, sx_slot: _Slot, sy_slot: _Slot) -> l
 def relocations(
     data: RoutingInput, timed: TimedRoutes, pair: Pair, *, limit: int = 3, examine: int = 200
 ) -> list[list[list[int]]]:
-    """The ``limit`` most promising plans with ``pair`` moved, best estimate first.
+    """The ``limit`` most promising plans with ``pair`` moved or put in, best estimate first.
 
-    ``timed`` is the plan (per vehicle, ``(task, start minute)`` in order); both tasks of the
-    pair must be done in it. Only moves whose estimate beats putting the pair back where it
-    is are returned; ``examine`` bounds how many are estimated in full (with the delay they
-    push onto later tasks), taken in order of a lower bound (detours and the pair's own
-    lateness).
+    ``timed`` is the plan (per vehicle, ``(task, start minute)`` in order). When both tasks of
+    the pair are done in it, only moves whose estimate beats putting the pair back where it
+    is are returned. When the plan leaves the pair undone (or does one half only, which
+    earns nothing), every feasible way found of doing both is a candidate: the pair's penalty
+    is what the plan saves, which local search, moving one task at a time, cannot reach.
+    ``examine`` bounds how many candidates are estimated in full (with the delay they push
+    onto later tasks), taken in order of a lower bound (detours and the pair's own lateness).
     """
     where = {t: v for v, route in enumerate(timed) for t, _ in route}
     vx, vy = where.get(pair.first), where.get(pair.second)
-    if vx is None or vy is None or vx == vy:
+    if vx is not None and vx == vy:
         return []
     routes = _Routes(data, timed, pair)
     xs, ys = routes.slots(pair.first), routes.slots(pair.second)
     if not xs or not ys:
         return []
 
-    def original(task: int, vehicle: int, slots: list[_Slot]) -> _Slot | None:
+    def original(task: int, vehicle: int | None, slots: list[_Slot]) -> _Slot | None:
         # The two tasks are in different routes: taking them out shifts nothing before them.
+        if vehicle is None:
+            return None
         index = [t for t, _ in timed[vehicle]].index(task)
         return next((s for s in slots if s.vehicle == vehicle and s.position == index), None)
 
     here_x, here_y = original(pair.first, vx, xs), original(pair.second, vy, ys)
-    if here_x is None or here_y is None:
-        return []
-    current = _estimate(routes, pair, here_x, here_y)
-    reference = current[0] if current is not None else None
+    reference = None
+    here = None
+    if here_x is not None and here_y is not None:
+        current = _estimate(routes, pair, here_x, here_y)
+        reference = current[0] if current is not None else None
+        here = (xs.index(here_x), ys.index(here_y))
+    elif vx is not None and vy is not None:
+        return []  # done, but not where the slots can find it (a vehicle it may not use)
 
     # Lower bound of every combination at once: detours plus the pair's lateness at the
     # earliest starts its two arrivals allow (a delay pushed onto later tasks only adds).
@@ -291,7 +360,6 @@ def relocations(
     candidates = np.argwhere(allowed)
     bounds = bound[allowed]
     order = np.argsort(bounds, kind="stable")[:examine]
-    here = (xs.index(here_x), ys.index(here_y))
     found: list[tuple[int, int, int]] = []
     for k in order:
         if len(found) >= limit and bounds[k] >= found[limit - 1][0]:

@@ -54,6 +54,8 @@ __all__ = [
 #: would spend more time building matrices than the search gains.
 MAX_MATRIX_ENTRIES = 20_000_000
 _UNLIMITED = int(np.iinfo(np.int64).max)
+#: PyVRP's default largest penalty per unit of time warp.
+_MAX_PENALTY = 100_000.0
 
 
 def _window(task: TaskSpec) -> tuple[int, int]:
@@ -244,6 +246,19 @@ def plain_routing(data: RoutingInput, time_limit_s: float) -> list[list[int]] | 
         )
         members.append(vs)
 
+    # PyVRP prices a minute of time warp at most ``max_penalty``: a prize above what a minute
+    # of it can cost makes visiting late (infeasibly) pay, and no feasible plan is found once
+    # some task cannot be fitted. Prizes are capped just above what serving any task can
+    # cost (a detour there and back at the dearest rates), and a minute of time warp can
+    # cost more than any prize.
+    longest = max(int(np.max(np.where(d == unreachable, 0, d))) for d in durations)
+    longest_service = max((t.service for t in data.tasks), default=0)
+    serving = max(
+        s.fixed_cost + s.travel_cost * 2 * longest + s.span_cost * (2 * longest + longest_service)
+        for s in data.vehicles
+    )
+    prize_cap = 4 * serving + 1
+    penalty = pyvrp.PenaltyParams(max_penalty=max(_MAX_PENALTY, 10.0 * prize_cap))
     client_tasks = [t for t in range(n_tasks) if data.tasks[t].allowed_vehicles]
     clients = []
     for t in client_tasks:
@@ -256,7 +271,7 @@ def plain_routing(data: RoutingInput, time_limit_s: float) -> list[list[int]] | 
                 service_duration=task.service,
                 tw_early=early,
                 tw_late=late,
-                prize=task.penalty,
+                prize=min(task.penalty, prize_cap),
                 required=False,
             )
         )
@@ -273,6 +288,7 @@ def plain_routing(data: RoutingInput, time_limit_s: float) -> list[list[int]] | 
         stop=MaxRuntime(max(0.01, time_limit_s)),
         seed=data.seed,
         collect_stats=False,
+        params=pyvrp.SolveParams(penalty=penalty),
     )
     if not result.is_feasible():
         return None
