@@ -932,11 +932,12 @@ def _multi_start(
 
     When pairs are all that keeps PyVRP out (:func:`rounds._pyvrp.pinnable`), this process
     starts from PyVRP's plan with the pairs pinned on time (:func:`_pinned_plan`, which
-    always has a plan within seconds) and the spare cores run the insertion strategies. A
-    spare core's plan counts only if it arrives by ``deadline`` (and a second): a first
-    insertion still running then is abandoned. Returns the model (a new one when the search
-    stopped at its first plan after ``deadline`` spent it, :func:`_renewed`) and the best
-    assignment of it, or ``None`` when no start found one.
+    always has a plan within seconds) and the spare cores run the insertion strategies until
+    ``deadline``: a first insertion still running then is abandoned.
+
+    Returns the model (a new one when the search stopped at its first plan after
+    ``deadline`` spent it, :func:`_renewed`) and the best assignment of it, or ``None`` when
+    no start found one.
     """
     routing = model.routing
     n = _workers()
@@ -965,6 +966,8 @@ def _multi_start(
             other.first_solution_strategy = getattr(
                 routing_enums_pb2.FirstSolutionStrategy, strategy
             )
+            if pinned_here:  # ends on time, not at a plan that may come late or never
+                other.time_limit.FromMilliseconds(int(limit_s * 1000))
             children.append(_fork(_other_start, model, other))
     if pinned_here:
         solution = _pinned_plan(model, data, params, deadline)
