@@ -978,7 +978,8 @@ def _multi_start(
         _interrupt_children(children)
     model, solution = _renewed(model, data, solution)
     for child, receive in children:
-        # Each start stops by the same hard limit (or at its first plan after ``deadline``).
+        # Each start stops by the same hard limit (or at its first plan after ``deadline``);
+        # beside a pinned plan, on its time limit at ``deadline``.
         wait = 2.0 if stopping else max(1.0, collect_by - time.perf_counter() + 1.0)
         solution = _cheaper(model, solution, _collect(child, receive, wait))
     remaining = deadline - time.perf_counter()

@@ -78,11 +78,10 @@ def _preferred_start(data: RoutingInput, task: int) -> int:
 def earliest_starts(data: RoutingInput) -> dict[int, int]:
     """A minute for every task in a pair: the earliest its window and its pair's lag allow.
 
-    Every double-up, gap and pair of tasks that need different carers counts, even a gap one
-    vehicle may do both tasks of (the restriction pins them all).
-
     Pins for a first plan of the restriction :func:`rounds._pyvrp.around` builds: with
-    every pair pinned on time, PyVRP routes the rest. A task in several pairs keeps the
+    every pair pinned on time, PyVRP routes the rest. Every double-up, gap and pair of tasks
+    that need different carers counts, even a gap one vehicle may do both tasks of (the
+    restriction pins them all). A task in several pairs keeps the
     minute its first pair gives it (a later pair is fitted to it where its lag allows; the
     full model checks every lag when it restores the plan). Tasks that only need different
     carers start when their preferred window opens.

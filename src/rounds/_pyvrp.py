@@ -54,8 +54,6 @@ __all__ = [
 #: would spend more time building matrices than the search gains.
 MAX_MATRIX_ENTRIES = 20_000_000
 _UNLIMITED = int(np.iinfo(np.int64).max)
-#: PyVRP's default largest penalty per unit of time warp.
-_MAX_PENALTY = 100_000.0
 
 
 def _window(task: TaskSpec) -> tuple[int, int]:
@@ -258,7 +256,8 @@ def plain_routing(data: RoutingInput, time_limit_s: float) -> list[list[int]] | 
         for s in data.vehicles
     )
     prize_cap = 4 * serving + 1
-    penalty = pyvrp.PenaltyParams(max_penalty=max(_MAX_PENALTY, 10.0 * prize_cap))
+    default_cap = pyvrp.PenaltyParams().max_penalty
+    penalty = pyvrp.PenaltyParams(max_penalty=max(default_cap, 10.0 * prize_cap))
     client_tasks = [t for t in range(n_tasks) if data.tasks[t].allowed_vehicles]
     clients = []
     for t in client_tasks:
