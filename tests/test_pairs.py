@@ -137,3 +137,37 @@ def test_an_undone_double_up_is_put_in_both_rounds_at_once() -> None:
     assert done.ObjectiveValue() < undone.ObjectiveValue()
     starts = {t: s for route in _ortools._timed_routes(model, done) for t, s in route}
     assert starts[0] == starts[1] == 540
+
+
+def test_an_undone_visit_that_delays_a_double_up_is_put_in_with_the_pair_moved() -> None:
+    # Visit 2 (carer 0 only) must start by 8:40, before the 9:00 double-up: putting it in
+    # delays the double-up, so its partner in carer 1's round must start later too.
+    data = double_up_input()
+    tasks = list(data.tasks)
+    tasks[2] = dataclasses.replace(tasks[2], earliest=480, latest=520, allowed_vehicles=(0,))
+    data = dataclasses.replace(data, tasks=tasks)
+    plan = [[(0, 540)], [(1, 540), (3, 595)]]
+    candidates = _pairs.insertions(data, plan, 2)
+    assert candidates
+    assert candidates[0] == [[2, 0], [1, 3]]
+    assert _pairs.insertions(data, [[(2, 510), (0, 595)], [(1, 595)]], 2) == []  # done
+    model = _ortools._build(data)
+    undone = _ortools._restore_tasks(model, [[0], [1, 3]])
+    assert undone is not None
+    done = _ortools._move_pairs(model, data, undone, deadline=float("inf"))
+    assert done.ObjectiveValue() < undone.ObjectiveValue()
+    timed = _ortools._timed_routes(model, done)
+    starts = {t: s for route in timed for t, s in route}
+    assert set(starts) == {0, 1, 2, 3}
+    assert starts[0] == starts[1] >= starts[2] + 60 + 25
+    assert [t for t, _ in timed[0]][:2] == [2, 0]
+
+
+def test_no_position_is_proposed_that_pushes_a_visit_past_its_window() -> None:
+    data = double_up_input()
+    tasks = list(data.tasks)
+    tasks[0] = dataclasses.replace(tasks[0], latest=540)  # the double-up cannot move
+    tasks[1] = dataclasses.replace(tasks[1], latest=540)
+    tasks[2] = dataclasses.replace(tasks[2], earliest=480, latest=520, allowed_vehicles=(0,))
+    data = dataclasses.replace(data, tasks=tasks)
+    assert _pairs.insertions(data, [[(0, 540)], [(1, 540), (3, 595)]], 2) == []

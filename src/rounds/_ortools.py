@@ -1068,17 +1068,31 @@ def _move_pairs(model: _Model, data: RoutingInput, solution: Any, deadline: floa
     In passes over every pair: first the pairs the plan leaves undone (or half done), which
     local search cannot put in one task at a time, then the latest first (as late as the pass
     began); each candidate is restored and priced on ``model``, and the first that costs less
-    than the plan is kept. Stops at ``deadline`` or after a pass in which no move helps.
+    than the plan is kept. Each pass begins with the undone tasks in no pair
+    (:func:`rounds._pairs.insertions`): a position that delays a pair's task is one local
+    search cannot take (the partner must move too), and a first plan with pairs pinned may
+    leave such a task out. Stops at ``deadline`` or after a pass in which no move helps.
     Returns the best plan.
     """
     pairs = _pairs.pairs_of(data)
     if not pairs:
         return solution
+    in_pairs = {t for p in pairs for t in (p.first, p.second)}
     cost = solution.ObjectiveValue()
     improved = True
     while improved and time.perf_counter() < deadline:
         improved = False
         timed = _timed_routes(model, solution)
+        starts = {t: s for route in timed for t, s in route}
+        for task in range(len(data.tasks)):
+            if task in starts or task in in_pairs or time.perf_counter() >= deadline:
+                continue
+            for routes in _pairs.insertions(data, timed, task, limit=PAIR_CANDIDATES):
+                moved = _restore_tasks(model, routes)
+                if moved is not None and moved.ObjectiveValue() < cost:
+                    solution, cost, improved = moved, moved.ObjectiveValue(), True
+                    timed = _timed_routes(model, solution)
+                    break
         starts = {t: s for route in timed for t, s in route}
         urgency = {
             p: (p.first in starts and p.second in starts, -_pairs.lateness(data, p, starts))

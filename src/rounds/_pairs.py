@@ -27,7 +27,15 @@ import numpy as np
 if TYPE_CHECKING:
     from rounds._ortools import RoutingInput
 
-__all__ = ["Pair", "earliest_starts", "lateness", "pairs_of", "relocations", "separate_owners"]
+__all__ = [
+    "Pair",
+    "earliest_starts",
+    "insertions",
+    "lateness",
+    "pairs_of",
+    "relocations",
+    "separate_owners",
+]
 
 #: A plan as the adapter reads it: per vehicle, ``(task, start minute)`` in order.
 TimedRoutes = Sequence[Sequence[tuple[int, int]]]
@@ -137,7 +145,7 @@ def _lateness(data: RoutingInput, task: int, start: int) -> int:
 
 @dataclass
 class _Slot:
-    """Inserting one task of the pair into route ``vehicle`` before position ``position``."""
+    """Inserting one task into route ``vehicle`` before position ``position``."""
 
     vehicle: int
     position: int
@@ -147,14 +155,13 @@ class _Slot:
 
 
 class _Routes:
-    """The plan with the pair taken out, and what estimating an insertion needs."""
+    """The plan with some tasks taken out, and what estimating an insertion needs."""
 
-    def __init__(self, data: RoutingInput, timed: TimedRoutes, pair: Pair) -> None:
+    def __init__(self, data: RoutingInput, timed: TimedRoutes, moved: set[int]) -> None:
         self.data = data
         self.partner: dict[int, int] = {}
         for p in pairs_of(data):
             self.partner[p.first], self.partner[p.second] = p.second, p.first
-        moved = {pair.first, pair.second}
         self.routes = [
             self._without(v, [(t, s) for t, s in route if t not in moved])
             for v, route in enumerate(timed)
@@ -313,7 +320,7 @@ def relocations(
     vx, vy = where.get(pair.first), where.get(pair.second)
     if vx is not None and vx == vy:
         return []
-    routes = _Routes(data, timed, pair)
+    routes = _Routes(data, timed, {pair.first, pair.second})
     xs, ys = routes.slots(pair.first), routes.slots(pair.second)
     if not xs or not ys:
         return []
@@ -371,3 +378,47 @@ def relocations(
             found.append((estimate[0], i, j))
             found.sort()
     return [_with_pair(routes, pair, xs[i], ys[j]) for _, i, j in found[:limit]]
+
+
+def _single_start(data: RoutingInput, task: int, arrival: int) -> int | None:
+    """When ``task`` starts if its carer arrives at ``arrival``, or ``None`` if too late."""
+    spec = data.tasks[task]
+    start = max(arrival, spec.earliest)
+    if spec.soft_earliest is not None and spec.early_cost:
+        start = max(start, min(spec.soft_earliest, spec.latest))
+    return start if start <= spec.latest else None
+
+
+def insertions(
+    data: RoutingInput, timed: TimedRoutes, task: int, *, limit: int = 3
+) -> list[list[list[int]]]:
+    """The ``limit`` most promising plans with the undone ``task`` put in, best estimate first.
+
+    For a task in no pair (:func:`pairs_of`) that the plan ``timed`` leaves undone. Local
+    search puts a task in one position at a time, and fails when every position pushes a
+    later task of a pair out of step with its partner: the estimate (detour, the task's own
+    lateness, and the delay pushed onto later tasks and their partners) ranks every position,
+    and the adapter prices the best exactly with every rule (the partners moved too).
+    Positions that push a task past its latest start or a vehicle past its latest end are
+    left out; an empty list means no position was found.
+    """
+    if any(t == task for route in timed for t, _ in route):
+        return []
+    routes = _Routes(data, timed, set())
+    slots = routes.slots(task)
+    found: list[tuple[int, int, int]] = []
+    for k, slot in enumerate(slots):
+        start = _single_start(data, task, slot.arrival)
+        if start is None:
+            continue
+        push = routes.push_cost(task, slot, start)
+        if push is None:
+            continue
+        found.append((slot.extra_travel + _lateness(data, task, start) + push, k, start))
+    found.sort()
+    out = []
+    for _, k, _ in found[:limit]:
+        plan = [[t for t, _ in route] for route in routes.routes]
+        plan[slots[k].vehicle].insert(slots[k].position, task)
+        out.append(plan)
+    return out
