@@ -171,3 +171,14 @@ def test_no_position_is_proposed_that_pushes_a_visit_past_its_window() -> None:
     tasks[2] = dataclasses.replace(tasks[2], earliest=480, latest=520, allowed_vehicles=(0,))
     data = dataclasses.replace(data, tasks=tasks)
     assert _pairs.insertions(data, [[(0, 540)], [(1, 540), (3, 595)]], 2) == []
+
+
+def test_no_position_is_proposed_when_leaving_the_visit_out_is_cheaper() -> None:
+    data = double_up_input()
+    tasks = list(data.tasks)
+    tasks[2] = dataclasses.replace(
+        tasks[2], earliest=480, latest=520, allowed_vehicles=(0,), penalty=100
+    )
+    data = dataclasses.replace(data, tasks=tasks)
+    # Putting visit 2 in makes the double-up 35 minutes late: 700 in lateness alone.
+    assert _pairs.insertions(data, [[(0, 540)], [(1, 540), (3, 595)]], 2) == []

@@ -790,6 +790,10 @@ def _plain_start(data: RoutingInput, time_limit_s: float, conn: Any) -> None:
         conn.close()
 
 
+#: Minutes after its pinned minute a paired task may start in PyVRP's restrictions
+#: (:func:`rounds._pyvrp.around`).
+PAIR_SLACK_MIN = 0
+
 #: Share of its phase the pinned start (:func:`_pinned_plan`) gives PyVRP for a first plan,
 #: and then the pair moves that complete it; guided local search takes the rest.
 PINNED_START_SHARE = 0.25
@@ -810,7 +814,7 @@ def _pinned_plan(model: _Model, data: RoutingInput, params: Any, phase_end: floa
     started = time.perf_counter()
     share = PINNED_START_SHARE * max(0.0, phase_end - started)
     try:
-        restricted = _pyvrp.around(data, _pairs.earliest_starts(data))
+        restricted = _pyvrp.around(data, _pairs.earliest_starts(data), PAIR_SLACK_MIN)
         routes = _pyvrp.plain_routing(restricted, max(0.05, share))
     except Exception:  # a failed first plan: the strategy builds one (tests cover the adapter)
         routes = None
@@ -1040,7 +1044,7 @@ def _improve(
             solution = _move_pairs(model, data, solution, moves_end)
         children = []
         if pinned:
-            restricted = _pyvrp.around(data, _starts(model, solution))
+            restricted = _pyvrp.around(data, _starts(model, solution), PAIR_SLACK_MIN)
             children.append(_fork(_plain_start, restricted, round_end - time.perf_counter()))
         left = max(0.05, round_end - time.perf_counter())
         searched = routing.SolveFromAssignmentWithParameters(solution, _search_parameters(left))

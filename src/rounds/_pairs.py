@@ -399,7 +399,8 @@ def insertions(
     later task of a pair out of step with its partner: the estimate (detour, the task's own
     lateness, and the delay pushed onto later tasks and their partners) ranks every position,
     and the adapter prices the best exactly with every rule (the partners moved too).
-    Positions that push a task past its latest start or a vehicle past its latest end are
+    Positions that push a task past its latest start or a vehicle past its latest end, and
+    positions whose estimate is not below the task's penalty (leaving it out is cheaper), are
     left out; an empty list means no position was found.
     """
     if any(t == task for route in timed for t, _ in route):
@@ -414,7 +415,9 @@ def insertions(
         push = routes.push_cost(task, slot, start)
         if push is None:
             continue
-        found.append((slot.extra_travel + _lateness(data, task, start) + push, k, start))
+        estimate = slot.extra_travel + _lateness(data, task, start) + push
+        if estimate < data.tasks[task].penalty:
+            found.append((estimate, k, start))
     found.sort()
     out = []
     for _, k, _ in found[:limit]:

@@ -124,14 +124,16 @@ def pinnable(data: RoutingInput) -> bool:
     return bool(_paired(data)) and expressible(_unpaired(data))
 
 
-def around(data: RoutingInput, starts: Mapping[int, int]) -> RoutingInput:
+def around(data: RoutingInput, starts: Mapping[int, int], slack: int = 0) -> RoutingInput:
     """The restriction of ``data`` around a plan whose tasks start at ``starts`` (task: minute).
 
-    Each paired task the plan does must start at its minute (its pair's timing is then kept
-    by any routes); a paired task the plan leaves undone stays undone. Any other task the plan
-    does outside its preferred window gets the window widened to its start, so no task is
-    later or earlier than in the plan. The pairs themselves are dropped: the result is
-    :func:`expressible` when ``data`` is :func:`pinnable`.
+    Each paired task the plan does must start at its minute, or up to ``slack`` minutes
+    later (with no slack its pair's timing is kept by any routes; with slack the full model
+    starts the pair when its later carer can, and prices the wait); a paired task the plan
+    leaves undone stays undone. Any other task the plan does outside its preferred window
+    gets the window widened to its start, so no task is later or earlier than in the plan.
+    The pairs themselves are dropped: the result is :func:`expressible` when ``data`` is
+    :func:`pinnable`.
     """
     paired = _paired(data)
     tasks = []
@@ -141,8 +143,9 @@ def around(data: RoutingInput, starts: Mapping[int, int]) -> RoutingInput:
             if start is None:
                 task = replace(task, allowed_vehicles=())
             else:
+                latest = max(start, min(start + slack, task.latest))
                 task = replace(
-                    task, earliest=start, latest=start, soft_earliest=None, soft_latest=None
+                    task, earliest=start, latest=latest, soft_earliest=None, soft_latest=None
                 )
         elif start is not None:
             if task.soft_latest is not None and task.late_cost:
