@@ -907,6 +907,49 @@ def summarise(rows: Sequence[Row], grid: dict[str, Evaluation] | None = None) ->
     return "\n".join(lines)
 
 
+def over_seeds(rows: Sequence[Row]) -> str:
+    """Per family, the spread over seeds: mean gap of every run, of each instance's best and worst.
+
+    The search stops on wall-clock limits in two processes, so one seed does not give the same
+    plan twice and single runs of large instances differ by several points; a change is judged
+    on these means. A run counts only when feasible; ``feasible runs`` says how many did.
+    """
+    lines = [
+        "| family | instances | runs | feasible runs | seeds | mean gap % (all runs) | "
+        "mean of best % | mean of worst % | optima matched (best) |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---|",
+    ]
+    groups = [(f, [r for r in rows if r.family == f]) for f in FAMILY_SIZES]
+    if sum(1 for _, mine in groups if mine) > 1:
+        groups.append(("**all**", list(rows)))
+    for family, mine in groups:
+        if not mine:
+            continue
+        by_instance: dict[str, list[Row]] = {}
+        for r in mine:
+            by_instance.setdefault(r.instance, []).append(r)
+        feasible = [r for r in mine if r.feasible]
+        gaps = {name: [r.gap_pct for r in runs if r.feasible] for name, runs in by_instance.items()}
+        solved = [g for g in gaps.values() if g]
+        proven = [runs for runs in by_instance.values() if runs[0].proven_optimal]
+
+        def mean(values: Sequence[float]) -> str:
+            return f"{sum(values) / len(values):.2f}" if values else "-"
+
+        opt = (
+            f"{sum(any(r.optimum_matched for r in runs) for runs in proven)}/{len(proven)}"
+            if proven
+            else "-"
+        )
+        lines.append(
+            f"| {family} | {len(by_instance)} | {len(mine)} | {len(feasible)} | "
+            f"{','.join(str(s) for s in sorted({r.seed for r in mine}))} | "
+            f"{mean([r.gap_pct for r in feasible])} | {mean([min(g) for g in solved])} | "
+            f"{mean([max(g) for g in solved])} | {opt} |"
+        )
+    return "\n".join(lines)
+
+
 #: Published methods with a result per instance in ``results.csv``: (label, objective column,
 #: seconds column). Each ran once per instance on its authors' machine, with its own time.
 PUBLISHED_METHODS = (
@@ -1062,6 +1105,7 @@ def _cmd_published(args: argparse.Namespace) -> int:
 def _cmd_solve(args: argparse.Namespace) -> int:
     results = read_results(args.data)
     chosen = selected(results, args.families.split(","), args.only.split(",") if args.only else ())
+    seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
     out: Path = args.out or RESULTS / f"hhc_mankowska_{datetime.now(UTC):%Y-%m-%d}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     print(
@@ -1075,25 +1119,28 @@ def _cmd_solve(args: argparse.Namespace) -> int:
         writer.writeheader()
         for pub in chosen:
             instance = read_instance(instance_path(pub.instance, args.data))
-            row = solve_instance(
-                instance,
-                pub,
-                args.time_limit,
-                args.seed,
-                args.late_per_min,
-                args.save_solutions,
-                args.worst_late_per_min,
-            )
-            rows.append(row)
-            writer.writerow({k: getattr(row, k) for k in names})
-            f.flush()
-            print(
-                f"{row.paper_id:>4} feasible={row.feasible} ours={row.objective:.2f} "
-                f"best={row.best_objective:.2f} gap={row.gap_pct:.2f}% wall={row.wall_s:.1f}s "
-                f"{row.first_violation}",
-                flush=True,
-            )
+            for seed in seeds:
+                row = solve_instance(
+                    instance,
+                    pub,
+                    args.time_limit,
+                    seed,
+                    args.late_per_min,
+                    args.save_solutions,
+                    args.worst_late_per_min,
+                )
+                rows.append(row)
+                writer.writerow({k: getattr(row, k) for k in names})
+                f.flush()
+                print(
+                    f"{row.paper_id:>4} seed={seed} feasible={row.feasible} "
+                    f"ours={row.objective:.2f} best={row.best_objective:.2f} "
+                    f"gap={row.gap_pct:.2f}% wall={row.wall_s:.1f}s {row.first_violation}",
+                    flush=True,
+                )
     print(summarise(rows, best_on_grid([r.instance for r in rows], args.data)))
+    if len(seeds) > 1:
+        print("\n" + over_seeds(rows))
     print(f"wrote {out}")
     return 0
 
@@ -1116,6 +1163,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     solve.add_argument("--time-limit", type=float, default=60.0, help="seconds per instance")
     solve.add_argument("--seed", type=int, default=0)
+    solve.add_argument(
+        "--seeds",
+        default="",
+        help="comma-separated seeds, e.g. 0,1,2: one run per instance and seed (instead of "
+        "--seed); the report adds each family's mean, best and worst over the seeds",
+    )
     solve.add_argument("--late-per-min", type=int, default=1, help="solver cost per late minute")
     solve.add_argument(
         "--worst-late-per-min",
@@ -1134,6 +1187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "report":
         rows = read_rows(args.csv)
         print(summarise(rows, best_on_grid([r.instance for r in rows], args.data)))
+        if len({r.seed for r in rows}) > 1:
+            print("\n" + over_seeds(rows))
         if args.peers:
             print("\n" + peers(rows, args.data))
         return 0

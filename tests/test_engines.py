@@ -339,6 +339,40 @@ def test_the_pinned_start_gives_a_plan_doing_every_pair(
     assert abs(done[6] - done[7]) <= 5
 
 
+def _start_with_no_plan(model: Any, params: Any, first: Any, conn: Any) -> None:
+    """A forked start whose insertion does not finish: it never sets ``first``."""
+    time.sleep(60)
+
+
+def test_a_start_with_no_plan_when_the_pinned_plan_is_complete_is_abandoned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # On 300 visits the cost insertion on the spare core did not finish within the limit:
+    # the starts end with the pinned plan (every pair done) and the spare core is freed for
+    # the rounds of PyVRP beside local search.
+    monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
+    forked: list[Any] = []
+    real_fork = _ortools._fork
+
+    def fork(target: Any, *args: Any) -> Any:
+        assert target is _ortools._other_start
+        child = real_fork(_start_with_no_plan, *args)
+        forked.append(child)
+        return child
+
+    monkeypatch.setattr(_ortools, "_fork", fork)
+    data = paired_input()
+    model = _ortools._build(data)
+    params = _ortools._search_parameters(1.0)
+    model, solution = _ortools._multi_start(model, data, params, time.perf_counter() + 1.0)
+    assert solution is not None
+    done = {t for route in _ortools._timed_routes(model, solution) for t, _ in route}
+    assert done == set(range(12))
+    assert len(forked) == 1
+    child, _ = forked[0]
+    assert not child.is_alive()
+
+
 def test_a_search_stopped_at_its_first_plan_after_a_time_goes_on_in_a_new_model() -> None:
     # OR-Tools fails every search of a model after one was cancelled, restores included: the
     # plans of the other starts and every later round were being lost.

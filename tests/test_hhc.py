@@ -31,6 +31,7 @@ from benchmarks.hhc_mankowska import (  # noqa: E402
     evaluate,
     instance_path,
     on_grid,
+    over_seeds,
     peers,
     plan_to_solution,
     read_instance,
@@ -364,3 +365,32 @@ def test_only_names_instances_whatever_their_family() -> None:
     # --only is not filtered by the default families (A, B, C).
     chosen = selected(results, ["A", "B", "C"], ["D2", "I2"])
     assert [r.paper_id for r in chosen] == ["B2", "D2"]
+
+
+def test_over_seeds_reports_mean_best_and_worst_per_family() -> None:
+    def row(instance: str, seed: int, gap: float, feasible: bool = True) -> Row:
+        values: dict[str, Any] = dict.fromkeys((f.name for f in dataclasses.fields(Row)), 0)
+        values.update(instance=instance, paper_id="D1", family="D", seed=seed)
+        proven = instance == "I1"
+        return Row(
+            **{
+                **values,
+                "feasible": feasible,
+                "gap_pct": gap,
+                "proven_optimal": proven,
+                "optimum_matched": proven and gap <= 0.0,
+            }
+        )
+
+    rows = [
+        row("I1", 0, 4.0),
+        row("I1", 1, 0.0),
+        row("I2", 0, 10.0),
+        row("I2", 1, 6.0),
+        row("I3", 0, 50.0, feasible=False),
+        row("I3", 1, 2.0),
+    ]
+    lines = over_seeds(rows).splitlines()
+    # Feasible runs: 4, 0, 10, 6, 2 (mean 4.4); best per instance 0, 6, 2; worst 4, 10, 2.
+    # I1's optimum is matched by seed 1.
+    assert lines[2] == "| D | 3 | 6 | 5 | 0,1 | 4.40 | 2.67 | 5.33 | 1/1 |"

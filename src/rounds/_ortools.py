@@ -14,6 +14,7 @@ and time windows -> allowed vehicles (skills) -> disjunctions (optional tasks wi
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import threading
@@ -714,8 +715,6 @@ WORKERS_ENV = "ROUNDS_SEARCH_WORKERS"
 
 def _workers() -> int:
     """Parallel starts: one per core, at most one per strategy, capped by ``WORKERS_ENV``."""
-    import multiprocessing
-
     if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     wanted = len(_START_STRATEGIES)
@@ -762,9 +761,14 @@ def _timed_routes(model: _Model, solution: Any) -> list[tuple[tuple[int, int], .
 _Found = tuple[int | None, list[list[int]]]
 
 
-def _other_start(model: _Model, params: Any, conn: Any) -> None:
-    """Child process: solve with ``params``; send back a :data:`_Found` or ``None``."""
+def _other_start(model: _Model, params: Any, first: Any, conn: Any) -> None:
+    """Child process: solve with ``params``; send back a :data:`_Found` or ``None``.
+
+    ``first``, an event or ``None``, is set when the search has its first plan.
+    """
     try:
+        if first is not None:
+            model.routing.AddAtSolutionCallback(first.set)
         solution = model.routing.SolveWithParameters(params)
         found: _Found | None = None
         if solution is not None:
@@ -799,7 +803,9 @@ PAIR_SLACK_MIN = 0
 PINNED_START_SHARE = 0.25
 
 
-def _pinned_plan(model: _Model, data: RoutingInput, params: Any, phase_end: float) -> Any:
+def _pinned_plan(
+    model: _Model, data: RoutingInput, params: Any, phase_end: float, search: bool = True
+) -> Any:
     """A first plan by PyVRP with every pair pinned on time, completed, then local search.
 
     The restriction :func:`rounds._pyvrp.around` the minutes of
@@ -807,11 +813,13 @@ def _pinned_plan(model: _Model, data: RoutingInput, params: Any, phase_end: floa
     by PyVRP within preferred windows, tasks that do not fit left out) is solved for
     :data:`PINNED_START_SHARE` of the time to ``phase_end``. Its routes are restored into the
     full model, the pairs it left out are put in by :func:`_move_pairs` (for as long
-    again at most), and guided local search goes on from there with ``params`` (whose
-    first-solution strategy builds a plan instead when PyVRP finds none). The first plan
-    takes seconds where cost insertion grows with the cube of the problem's size.
+    again at most), and with ``search`` guided local search goes on from there with
+    ``params``; without, the completed plan is returned. When PyVRP finds no plan, ``params``'
+    first-solution strategy builds one. The first plan takes seconds where cost insertion
+    grows with the cube of the problem's size.
     """
     started = time.perf_counter()
+    end = started + params.time_limit.ToMilliseconds() / 1000
     share = PINNED_START_SHARE * max(0.0, phase_end - started)
     try:
         restricted = _pyvrp.around(data, _pairs.earliest_starts(data), PAIR_SLACK_MIN)
@@ -828,8 +836,12 @@ def _pinned_plan(model: _Model, data: RoutingInput, params: Any, phase_end: floa
         start = _move_pairs(model, data, start, time.perf_counter() + share)
     finally:
         model.stop.when = when
-    left = params.time_limit.ToMilliseconds() / 1000 - (time.perf_counter() - started)
-    params.time_limit.FromMilliseconds(int(max(0.05, left) * 1000))
+    return _search_on(model, start, params, end) if search else start
+
+
+def _search_on(model: _Model, start: Any, params: Any, end: float) -> Any:
+    """Guided local search (``params``) from ``start`` until ``end``; the cheaper plan."""
+    params.time_limit.FromMilliseconds(int(max(0.05, end - time.perf_counter()) * 1000))
     solution = model.routing.SolveFromAssignmentWithParameters(start, params)
     if solution is None or solution.ObjectiveValue() > start.ObjectiveValue():
         return start
@@ -869,7 +881,6 @@ PARALLEL_SHARE = 0.9
 
 def _fork(target: Any, *args: Any) -> tuple[Any, Any]:
     """Start ``target(*args, conn)`` in a forked copy of this process; return it and its pipe."""
-    import multiprocessing
     import warnings
 
     context = multiprocessing.get_context("fork")
@@ -893,6 +904,7 @@ def _collect(child: Any, receive: Any, wait_s: float) -> _Found | None:
     child.join(timeout=1.0)
     if child.is_alive():
         child.kill()
+        child.join(timeout=1.0)  # reaped, not left a zombie
     return found
 
 
@@ -935,9 +947,13 @@ def _multi_start(
     from the best plan on the full model, so every rule and cost still applies.
 
     When pairs are all that keeps PyVRP out (:func:`rounds._pyvrp.pinnable`), this process
-    starts from PyVRP's plan with the pairs pinned on time (:func:`_pinned_plan`, which
-    always has a plan within seconds) and the spare cores run the insertion strategies until
-    ``deadline``: a first insertion still running then is abandoned.
+    makes PyVRP's plan with the pairs pinned on time, completed by the pair moves
+    (:func:`_pinned_plan`, a plan within seconds), while the spare cores run the insertion
+    strategies. A start with no plan of its own by the time the pinned plan is complete is
+    abandoned (on a few hundred visits the insertion does not finish); if none is left, the
+    pinned plan is returned at once and the caller's rounds (:func:`_improve`) give the spare
+    core to PyVRP around it. Otherwise guided local search goes on here from the pinned plan
+    and the starts search until ``deadline`` on their time limit; the best plan is kept.
 
     Returns the model (a new one when the search stopped at its first plan after
     ``deadline`` spent it, :func:`_renewed`) and the best assignment of it, or ``None`` when
@@ -961,6 +977,7 @@ def _multi_start(
     collect_by = deadline if pinned_here else hard_end
     strategies = _START_STRATEGIES[: n - 1] if pinned_here else _START_STRATEGIES[1:n]
     children = []
+    firsts = []  # beside a pinned plan, an event per start, set at its first plan
     for k, strategy in enumerate(strategies):
         if plain and k == 0:
             children.append(_fork(_plain_start, data, limit_s))
@@ -970,11 +987,26 @@ def _multi_start(
             other.first_solution_strategy = getattr(
                 routing_enums_pb2.FirstSolutionStrategy, strategy
             )
+            first = None
             if pinned_here:  # ends on time, not at a plan that may come late or never
                 other.time_limit.FromMilliseconds(int(limit_s * 1000))
-            children.append(_fork(_other_start, model, other))
+                first = multiprocessing.get_context("fork").Event()
+                firsts.append(first)
+            children.append(_fork(_other_start, model, other, first))
     if pinned_here:
-        solution = _pinned_plan(model, data, params, deadline)
+        solution = _pinned_plan(model, data, params, deadline, search=False)
+        # A start with no plan by now is abandoned: its insertion may not finish within the
+        # limit (it grows with the cube of the problem's size), and the spare core serves
+        # better running PyVRP around the pinned plan in the rounds that follow (_improve).
+        for (child, receive), first in zip(list(children), firsts, strict=True):
+            if not first.is_set():
+                child.kill()
+                child.join(timeout=1.0)
+                receive.close()
+                children.remove((child, receive))
+        if not children:
+            return _renewed(model, data, solution)
+        solution = _search_on(model, solution, params, hard_end)
     else:
         solution = routing.SolveWithParameters(params)
     stopping = interrupt is not None and interrupt.requested
