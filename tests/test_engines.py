@@ -373,6 +373,25 @@ def test_a_start_with_no_plan_when_the_pinned_plan_is_complete_is_abandoned(
     assert not child.is_alive()
 
 
+def test_a_failed_pinned_plan_beside_a_start_still_gives_a_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # PyVRP failing: the pinned start builds its plan by insertion, the start beside races on.
+    monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
+
+    def fails(*args: Any) -> Any:
+        raise RuntimeError("PyVRP failed")
+
+    monkeypatch.setattr(_pyvrp, "plain_routing", fails)
+    data = paired_input()
+    model = _ortools._build(data)
+    params = _ortools._search_parameters(1.0)
+    model, solution = _ortools._multi_start(model, data, params, time.perf_counter() + 1.0)
+    assert solution is not None
+    done = {t for route in _ortools._timed_routes(model, solution) for t, _ in route}
+    assert done == set(range(12))
+
+
 def test_a_search_stopped_at_its_first_plan_after_a_time_goes_on_in_a_new_model() -> None:
     # OR-Tools fails every search of a model after one was cancelled, restores included: the
     # plans of the other starts and every later round were being lost.

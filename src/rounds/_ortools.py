@@ -1006,7 +1006,8 @@ def _multi_start(
                 children.remove((child, receive))
         if not children:
             return _renewed(model, data, solution)
-        solution = _search_on(model, solution, params, hard_end)
+        if solution is not None and not model.stop.fired:
+            solution = _search_on(model, solution, params, hard_end)
     else:
         solution = routing.SolveWithParameters(params)
     stopping = interrupt is not None and interrupt.requested
