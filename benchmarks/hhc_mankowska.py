@@ -857,6 +857,15 @@ def cause(row: Row, grid: Evaluation | None) -> str:
     return "search"
 
 
+def by_family(rows: Sequence[Row]) -> list[tuple[str, list[Row]]]:
+    """The rows of each family present, in paper order, then ``**all**`` when several are."""
+    groups = [(f, [r for r in rows if r.family == f]) for f in FAMILY_SIZES]
+    groups = [(f, mine) for f, mine in groups if mine]
+    if len(groups) > 1:
+        groups.append(("**all**", list(rows)))
+    return groups
+
+
 def summarise(rows: Sequence[Row], grid: dict[str, Evaluation] | None = None) -> str:
     """A markdown table per instance and a summary per family.
 
@@ -887,12 +896,7 @@ def summarise(rows: Sequence[Row], grid: dict[str, Evaluation] | None = None) ->
         "gaps from T_max | from grid | from search |",
         "|---|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
-    groups = [(f, [r for r in rows if r.family == f]) for f in FAMILY_SIZES]
-    if sum(1 for _, mine in groups if mine) > 1:
-        groups.append(("**all**", list(rows)))
-    for family, mine in groups:
-        if not mine:
-            continue
+    for family, mine in by_family(rows):
         gaps = [r.gap_pct for r in mine if r.feasible]
         proven = [r for r in mine if r.proven_optimal]
         mean = f"{sum(gaps) / len(gaps):.2f}" if gaps else "-"
@@ -919,12 +923,7 @@ def over_seeds(rows: Sequence[Row]) -> str:
         "mean of best % | mean of worst % | optima matched (best) |",
         "|---|---:|---:|---:|---|---:|---:|---:|---|",
     ]
-    groups = [(f, [r for r in rows if r.family == f]) for f in FAMILY_SIZES]
-    if sum(1 for _, mine in groups if mine) > 1:
-        groups.append(("**all**", list(rows)))
-    for family, mine in groups:
-        if not mine:
-            continue
+    for family, mine in by_family(rows):
         by_instance: dict[str, list[Row]] = {}
         for r in mine:
             by_instance.setdefault(r.instance, []).append(r)

@@ -339,6 +339,15 @@ def test_the_pinned_start_gives_a_plan_doing_every_pair(
     assert abs(done[6] - done[7]) <= 5
 
 
+def _done_by_multi_start(data: _ortools.RoutingInput) -> set[int]:
+    """The tasks of the plan :func:`_ortools._multi_start` returns within a second."""
+    model = _ortools._build(data)
+    params = _ortools._search_parameters(1.0)
+    model, solution = _ortools._multi_start(model, data, params, time.perf_counter() + 1.0)
+    assert solution is not None
+    return {t for route in _ortools._timed_routes(model, solution) for t, _ in route}
+
+
 def _start_with_no_plan(model: Any, params: Any, first: Any, conn: Any) -> None:
     """A forked start whose insertion does not finish: it never sets ``first``."""
     time.sleep(60)
@@ -361,13 +370,7 @@ def test_a_start_with_no_plan_when_the_pinned_plan_is_complete_is_abandoned(
         return child
 
     monkeypatch.setattr(_ortools, "_fork", fork)
-    data = paired_input()
-    model = _ortools._build(data)
-    params = _ortools._search_parameters(1.0)
-    model, solution = _ortools._multi_start(model, data, params, time.perf_counter() + 1.0)
-    assert solution is not None
-    done = {t for route in _ortools._timed_routes(model, solution) for t, _ in route}
-    assert done == set(range(12))
+    assert _done_by_multi_start(paired_input()) == set(range(12))
     assert len(forked) == 1
     child, _ = forked[0]
     assert not child.is_alive()
@@ -383,13 +386,7 @@ def test_a_failed_pinned_plan_beside_a_start_still_gives_a_plan(
         raise RuntimeError("PyVRP failed")
 
     monkeypatch.setattr(_pyvrp, "plain_routing", fails)
-    data = paired_input()
-    model = _ortools._build(data)
-    params = _ortools._search_parameters(1.0)
-    model, solution = _ortools._multi_start(model, data, params, time.perf_counter() + 1.0)
-    assert solution is not None
-    done = {t for route in _ortools._timed_routes(model, solution) for t, _ in route}
-    assert done == set(range(12))
+    assert _done_by_multi_start(paired_input()) == set(range(12))
 
 
 def test_a_search_stopped_at_its_first_plan_after_a_time_goes_on_in_a_new_model() -> None:

@@ -903,9 +903,14 @@ def _collect(child: Any, receive: Any, wait_s: float) -> _Found | None:
             found = None
     child.join(timeout=1.0)
     if child.is_alive():
-        child.kill()
-        child.join(timeout=1.0)  # reaped, not left a zombie
+        _kill(child)
     return found
+
+
+def _kill(child: Any) -> None:
+    """End a forked start now and reap it (not left a zombie)."""
+    child.kill()
+    child.join(timeout=1.0)
 
 
 def _cheaper(model: _Model, solution: Any, found: _Found | None) -> Any:
@@ -1000,8 +1005,7 @@ def _multi_start(
         # better running PyVRP around the pinned plan in the rounds that follow (_improve).
         for (child, receive), first in zip(list(children), firsts, strict=True):
             if not first.is_set():
-                child.kill()
-                child.join(timeout=1.0)
+                _kill(child)
                 receive.close()
                 children.remove((child, receive))
         if not children:
