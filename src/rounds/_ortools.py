@@ -778,14 +778,20 @@ def _other_start(model: _Model, params: Any, first: Any, conn: Any) -> None:
         conn.close()
 
 
-def _plain_start(data: RoutingInput, time_limit_s: float, conn: Any) -> None:
+def _plain_start(
+    data: RoutingInput,
+    time_limit_s: float,
+    initial: list[list[int]] | None,
+    conn: Any,
+) -> None:
     """Child process: PyVRP on the plain part of ``data``; send back a :data:`_Found` or ``None``.
 
-    The cost is left unknown: only the full model can price the routes.
+    ``initial`` (each vehicle's tasks) is the plan PyVRP starts from, if any. The cost is
+    left unknown: only the full model can price the routes.
     """
     try:
         try:
-            routes = _pyvrp.plain_routing(data, time_limit_s)
+            routes = _pyvrp.plain_routing(data, time_limit_s, initial)
         except (Exception, KeyboardInterrupt):  # a failed or stopped extra start sends nothing
             routes = None  # the OR-Tools start's plan stands; tests cover the adapter itself
         found: _Found | None = None if routes is None else (None, routes)
@@ -985,7 +991,7 @@ def _multi_start(
     firsts = []  # beside a pinned plan, an event per start, set at its first plan
     for k, strategy in enumerate(strategies):
         if plain and k == 0:
-            children.append(_fork(_plain_start, data, limit_s))
+            children.append(_fork(_plain_start, data, limit_s, None))
         else:
             other = pywrapcp.DefaultRoutingSearchParameters()
             other.CopyFrom(params)
@@ -1058,8 +1064,9 @@ def _improve(
     all that keeps PyVRP out, :func:`rounds._pyvrp.pinnable`), the time goes in rounds. Each
     round starts by moving pairs as one (:func:`_move_pairs`, the compound move local search
     lacks); when ``pinned``, PyVRP then searches the restriction around the plan (pairs pinned
-    at their minutes, :func:`rounds._pyvrp.around`) on the spare core while guided local
-    search goes on here, and the next round starts from the cheaper of the two plans. Local
+    at their minutes, :func:`rounds._pyvrp.around`), starting from the plan, on the spare core
+    while guided local search goes on here, and the next round starts from the cheaper of the
+    two plans. Local
     search and the pair moves move the pairs; PyVRP, much faster on plain routing, shortens
     the routes between them.
     """
@@ -1082,7 +1089,9 @@ def _improve(
         children = []
         if pinned:
             restricted = _pyvrp.around(data, _starts(model, solution), PAIR_SLACK_MIN)
-            children.append(_fork(_plain_start, restricted, round_end - time.perf_counter()))
+            left = round_end - time.perf_counter()
+            plan = _task_routes(model, solution)
+            children.append(_fork(_plain_start, restricted, left, plan))
         left = max(0.05, round_end - time.perf_counter())
         searched = routing.SolveFromAssignmentWithParameters(solution, _search_parameters(left))
         if searched is not None and searched.ObjectiveValue() <= solution.ObjectiveValue():

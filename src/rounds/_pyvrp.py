@@ -26,13 +26,15 @@ When pairs of tasks (double-ups, gaps, different carers) are all that stands in 
 restriction *around* that plan (:func:`around`) pins each paired task at the minute it starts
 in the plan, so every pair keeps its timing whatever routes PyVRP chooses, and lets no other
 task start later (or earlier) than the plan has it start outside its preferred window. The plan
-itself is a plan of the restriction, no task is later than in it, and PyVRP shortens the routes.
+itself is a plan of the restriction, no task is later than in it, and PyVRP shortens the routes
+starting from it (from a random plan, PyVRP's search may leave out a few pinned tasks the plan
+does, each a half double-up the full model prices at its penalty).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -156,13 +158,49 @@ def around(data: RoutingInput, starts: Mapping[int, int], slack: int = 0) -> Rou
     return replace(_unpaired(data), tasks=tuple(tasks))
 
 
+def _solution(
+    problem: Any,
+    initial: Sequence[Sequence[int]] | None,
+    client_tasks: list[int],
+    type_of: Mapping[int, int],
+) -> Any:
+    """``initial`` (each vehicle's tasks) as a PyVRP solution of ``problem``, or ``None``."""
+    if initial is None:
+        return None
+    import pyvrp
+
+    client_of = {t: c for c, t in enumerate(client_tasks)}
+    if any(t not in client_of for tasks in initial for t in tasks):
+        return None  # a task PyVRP may not do (undone in the restriction)
+    if any(tasks and v not in type_of for v, tasks in enumerate(initial)):
+        return None
+    try:
+        routes = [
+            pyvrp.Route(problem, [client_of[t] for t in tasks], type_of[v])
+            for v, tasks in enumerate(initial)
+            if tasks
+        ]
+        return pyvrp.Solution(problem, routes)
+    except (ValueError, RuntimeError):  # PyVRP refuses it (e.g. more routes than vehicles)
+        return None
+
+
 def preload() -> None:
     """Import PyVRP now, so that forked workers share the import instead of each paying it."""
     import pyvrp  # noqa: F401
 
 
-def plain_routing(data: RoutingInput, time_limit_s: float) -> list[list[int]] | None:
+def plain_routing(
+    data: RoutingInput,
+    time_limit_s: float,
+    initial: Sequence[Sequence[int]] | None = None,
+) -> list[list[int]] | None:
     """Solve the restriction of ``data`` with PyVRP for ``time_limit_s`` seconds.
+
+    With ``initial`` (each vehicle's tasks in order, a plan of the restriction such as the
+    plan :func:`around` was built from), the search starts from it instead of a random
+    plan, so it returns nothing worse; a task ``initial`` does that PyVRP may not do, or a
+    route a vehicle's type cannot take, makes it start from a random plan as usual.
 
     Returns the task indices of each vehicle's route, in order (one list per vehicle, empty
     for unused vehicles), or ``None`` when the problem is not :func:`expressible` or PyVRP
@@ -226,7 +264,9 @@ def plain_routing(data: RoutingInput, time_limit_s: float) -> list[list[int]] | 
     total_demand = sum(t.demand for t in data.tasks)
     vehicle_types = []
     members: list[list[int]] = []
+    type_of: dict[int, int] = {}
     for vs in types.values():
+        type_of.update((v, len(members)) for v in vs)
         spec = data.vehicles[vs[0]]
         capacity = spec.capacity if spec.capacity is not None else total_demand
         vehicle_types.append(
@@ -291,6 +331,7 @@ def plain_routing(data: RoutingInput, time_limit_s: float) -> list[list[int]] | 
         seed=data.seed,
         collect_stats=False,
         params=pyvrp.SolveParams(penalty=penalty),
+        initial_solution=_solution(problem, initial, client_tasks, type_of),
     )
     if not result.is_feasible():
         return None
