@@ -28,6 +28,7 @@ from benchmarks.hhc_mankowska import (  # noqa: E402
     Service,
     Solution,
     best_on_grid,
+    earliest_schedule,
     evaluate,
     instance_path,
     on_grid,
@@ -43,6 +44,7 @@ from benchmarks.hhc_mankowska import (  # noqa: E402
     scale_of,
     selected,
     solution_paths,
+    solve_instance,
     to_problem,
     write_solution,
 )
@@ -184,6 +186,36 @@ def test_on_grid_reports_offsets_it_cannot_meet() -> None:
     assert on_grid(early, first, scale=10) is None
 
 
+def off_grid() -> Instance:
+    """:func:`tiny` with every distance 1.3 % longer (no leg is whole minutes) and p1 due at 5."""
+    inst = tiny()
+    patients = (dataclasses.replace(inst.patients[0], l=5), *inst.patients[1:])
+    return dataclasses.replace(inst, distances=inst.distances * 1.013, patients=patients)
+
+
+def test_the_exact_schedule_starts_calls_no_later_than_the_minute_grid() -> None:
+    inst = off_grid()
+    grid = on_grid(inst, tiny_solution(), scale=10)
+    exact = earliest_schedule(inst, tiny_solution())
+    assert grid is not None
+    assert exact is not None
+    assert exact.routes["c1"][0].start == pytest.approx(5 * 1.013)  # depot to p1, no wait
+    assert grid.routes["c1"][0].start == pytest.approx(5.1)  # 50.65 min, up to 51 min
+    on_minutes, in_exact_time = evaluate(inst, grid), evaluate(inst, exact)
+    assert in_exact_time.violations == ()
+    assert in_exact_time.distance == pytest.approx(on_minutes.distance)
+    assert in_exact_time.tardiness == pytest.approx(5 * 1.013 - 5)
+    assert on_minutes.tardiness == pytest.approx(0.1)
+
+
+def test_a_plan_is_scored_in_exact_time_and_on_its_minute_grid() -> None:
+    inst = off_grid()
+    row = solve_instance(inst, Published("tiny", "A1", 16.0, False), 1.0, 0)
+    assert row.feasible
+    assert row.objective < row.grid_objective  # p1's lateness: 0.065 exact, 0.1 on the grid
+    assert row.gap_pct == pytest.approx(100 * (row.objective - 16.0) / 16.0, abs=0.01)
+
+
 def test_scale_respects_rounds_limits() -> None:
     inst = tiny()
     assert scale_of(inst) == 100
@@ -237,6 +269,19 @@ def test_published_solutions_are_reproduced(name: str) -> None:
     assert ev.violations == ()
     assert ev.objective == pytest.approx(published.ceschia_objective, abs=0.01)
     assert ev.objective == pytest.approx(published.best_objective, abs=0.05)
+
+
+@needs_data
+@pytest.mark.parametrize("name", [A1, "InstanzCPLEX_HCSRP_25_3", "InstanzCPLEX_HCSRP_50_2"])
+def test_published_solutions_keep_their_objective_when_scheduled_as_early_as_allowed(
+    name: str,
+) -> None:
+    inst = read_instance(instance_path(name))
+    exact = earliest_schedule(inst, read_solution(solution_paths()[name]))
+    assert exact is not None
+    ev = evaluate(inst, exact)
+    assert ev.violations == ()
+    assert ev.objective <= read_results()[name].ceschia_objective + 1e-3
 
 
 @needs_data
