@@ -1192,8 +1192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA_DIR, help="the mankowska2014 folder")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("published", help="evaluate every published best solution")
-    report = sub.add_parser("report", help="markdown tables of a results CSV")
-    report.add_argument("csv", type=Path)
+    report = sub.add_parser("report", help="markdown tables of results CSVs")
+    report.add_argument(
+        "csv", type=Path, nargs="+", help="results CSVs (e.g. runs with other seeds), read as one"
+    )
     report.add_argument(
         "--peers", action="store_true", help="also: published methods' mean gaps per family"
     )
@@ -1226,7 +1228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {args.data} is absent (../shared/data is not available)", file=sys.stderr)
         return 2
     if args.command == "report":
-        rows = read_rows(args.csv)
+        rows = [row for path in args.csv for row in read_rows(path)]
         print(summarise(rows, best_on_grid([r.instance for r in rows], args.data)))
         if len({r.seed for r in rows}) > 1:
             print("\n" + over_seeds(rows))

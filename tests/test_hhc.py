@@ -6,6 +6,7 @@ message when it is absent; the full-set ones are marked slow.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import sys
 from pathlib import Path
@@ -31,6 +32,7 @@ from benchmarks.hhc_mankowska import (  # noqa: E402
     earliest_schedule,
     evaluate,
     instance_path,
+    main,
     on_grid,
     over_seeds,
     peers,
@@ -439,3 +441,22 @@ def test_over_seeds_reports_mean_best_and_worst_per_family() -> None:
     # Feasible runs: 4, 0, 10, 6, 2 (mean 4.4); best per instance 0, 6, 2; worst 4, 10, 2.
     # I1's optimum is matched by seed 1.
     assert lines[2] == "| D | 3 | 6 | 5 | 0,1 | 4.40 | 2.67 | 5.33 | 1/1 |"
+
+
+@needs_data
+def test_report_reads_several_csvs_as_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A run with another seed, in a CSV of its own: one report over both, with the seeds table.
+    names = [f.name for f in dataclasses.fields(Row)]
+    for seed in (0, 1):
+        values: dict[str, Any] = dict.fromkeys(names, 0)
+        values.update(instance=A1, paper_id="A1", family="A", seed=seed, feasible=True)
+        values.update(objective=218.2, grid_objective=218.2, best_objective=218.2)
+        with (tmp_path / f"seed{seed}.csv").open("w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=names)
+            writer.writeheader()
+            writer.writerow(values)
+    assert main(["report", str(tmp_path / "seed0.csv"), str(tmp_path / "seed1.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "| A | 1 | 2 |" in out  # one instance, two runs, in the table over seeds
