@@ -1066,9 +1066,8 @@ def _improve(
     lacks); when ``pinned``, PyVRP then searches the restriction around the plan (pairs pinned
     at their minutes, :func:`rounds._pyvrp.around`), starting from the plan, on the spare core
     while guided local search goes on here, and the next round starts from the cheaper of the
-    two plans. Local
-    search and the pair moves move the pairs; PyVRP, much faster on plain routing, shortens
-    the routes between them.
+    two plans. Local search and the pair moves move the pairs; PyVRP, much faster on plain
+    routing, shortens the routes between them.
     """
     routing = model.routing
     if pinned:
@@ -1089,9 +1088,8 @@ def _improve(
         children = []
         if pinned:
             restricted = _pyvrp.around(data, _starts(model, solution), PAIR_SLACK_MIN)
-            left = round_end - time.perf_counter()
             plan = _task_routes(model, solution)
-            children.append(_fork(_plain_start, restricted, left, plan))
+            children.append(_fork(_plain_start, restricted, round_end - time.perf_counter(), plan))
         left = max(0.05, round_end - time.perf_counter())
         searched = routing.SolveFromAssignmentWithParameters(solution, _search_parameters(left))
         if searched is not None and searched.ObjectiveValue() <= solution.ObjectiveValue():
