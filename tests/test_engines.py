@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import multiprocessing
 import time
 from typing import Any
 
@@ -309,6 +310,45 @@ def test_a_plan_from_another_start_is_kept_only_when_it_costs_less() -> None:
     assert _ortools._cheaper(model, good, None) is good
 
 
+def _round_found(data: RoutingInput, model: _ortools._Model, solution: Any) -> Any:
+    """What :func:`_ortools._pinned_round` sends for a short round from ``solution``."""
+    restricted = _pyvrp.around(data, _ortools._starts(model, solution))
+    plan = _ortools._task_routes(model, solution)
+    receive, send = multiprocessing.Pipe(duplex=False)
+    now = time.perf_counter()
+    _ortools._pinned_round(model, data, restricted, plan, now + 0.3, now + 0.6, send)
+    return receive.recv()
+
+
+def test_a_round_of_pyvrp_then_pair_moves_sends_a_plan_priced_on_the_model() -> None:
+    # The spare core's round: PyVRP around the plan, then the pairs moved as one there; the
+    # cost it sends is the model's, so the caller need not restore a plan that is no cheaper.
+    data = paired_input(n_tasks=20)
+    model = _ortools._build(data)
+    solution = _solved(model)
+    found = _round_found(data, model, solution)
+    assert found is not None
+    cost, routes = found
+    done = {t for r in _ortools._task_routes(model, solution) for t in r}
+    assert done <= {t for r in routes for t in r}
+    restored = _ortools._restore_tasks(model, routes)
+    assert restored is not None
+    assert restored.ObjectiveValue() == cost <= solution.ObjectiveValue()
+
+
+def test_a_failed_round_sends_nothing_and_the_plan_stands(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fails(*args: Any) -> Any:
+        raise RuntimeError("PyVRP failed")
+
+    monkeypatch.setattr(_pyvrp, "plain_routing", fails)
+    data = paired_input(n_tasks=20)
+    model = _ortools._build(data)
+    solution = _solved(model)
+    assert _round_found(data, model, solution) is None
+    kept = _ortools._cheaper(model, solution, None)
+    assert kept is solution
+
+
 def _solved(model: _ortools._Model) -> Any:
     solution = model.routing.SolveWithParameters(_ortools._search_parameters(0.5))
     assert solution is not None
@@ -330,6 +370,30 @@ def test_earliest_starts_pin_every_pair_on_time_with_its_lag() -> None:
     assert starts[3] == max(first_arrival(3), starts[2] + 30)
     assert starts[4] == starts[5] == max(first_arrival(4), first_arrival(5))
     assert starts[8] == first_arrival(8)  # different carers only: when it can be reached
+
+
+def test_pins_from_the_relaxation_start_pairs_where_its_routes_arrive() -> None:
+    # The relaxation keeps one task of each double-up and drops every lag; its routes say when
+    # carers would naturally be at each pair, and the pins start the pairs no earlier.
+    data = paired_input()
+    relaxed = _pyvrp.relaxed(data)
+    assert not relaxed.synchronised
+    assert not relaxed.gaps
+    assert relaxed.tasks[5].allowed_vehicles == relaxed.tasks[7].allowed_vehicles == ()
+    assert relaxed.tasks[4].allowed_vehicles == data.tasks[4].allowed_vehicles
+    routes = _pyvrp.plain_routing(relaxed, 0.2)
+    assert routes is not None
+    arrivals = _pairs.route_starts(data, routes)
+    assert set(arrivals) == set(range(12)) - {5, 7}
+    for v, route in enumerate(routes):
+        assert simulate(data, v, route) == [arrivals[t] for t in route]
+    pins = _pairs.earliest_starts(data, arrivals)
+    assert pins[4] == pins[5] >= arrivals[4]
+    assert pins[6] == pins[7] >= arrivals[6]
+    assert pins[1] - pins[0] >= 120
+    assert min(pins[0] - arrivals[0], pins[1] - arrivals[1]) >= 0
+    assert pins[3] - pins[2] >= 30
+    assert _pairs.earliest_starts(data, {}) == _pairs.earliest_starts(data)
 
 
 def test_a_task_pyvrp_cannot_fit_is_left_out_not_the_plan_lost() -> None:

@@ -800,9 +800,47 @@ def _plain_start(
         conn.close()
 
 
+def _pinned_round(
+    model: _Model,
+    data: RoutingInput,
+    restricted: RoutingInput,
+    plan: list[list[int]],
+    moves_from: float,
+    end: float,
+    conn: Any,
+) -> None:
+    """Child process: a round of PyVRP around a plan, then the pair moves; send a :data:`_Found`.
+
+    PyVRP searches ``restricted`` (:func:`rounds._pyvrp.around` the plan) from ``plan`` until
+    ``moves_from``; its routes are restored on this forked copy of ``model`` and the pairs
+    moved as one (:func:`_move_pairs`) until ``end``. Sends the plan's cost on ``model`` and
+    its routes, or ``None`` when PyVRP found nothing the model accepts.
+    """
+    try:
+        found: _Found | None = None
+        try:
+            limit = max(0.05, moves_from - time.perf_counter())
+            routes = _pyvrp.plain_routing(restricted, limit, plan)
+            model.stop.when = None
+            start = None if routes is None else _restore_tasks(model, routes)
+            if start is not None:
+                moved = _move_pairs(model, data, start, end)
+                found = (moved.ObjectiveValue(), _task_routes(model, moved))
+        except (Exception, KeyboardInterrupt):  # a failed or stopped round sends nothing
+            found = None  # the plan here stands; tests cover the parts
+        conn.send(found)
+    finally:
+        conn.close()
+
+
 #: Minutes after its pinned minute a paired task may start in PyVRP's restrictions
 #: (:func:`rounds._pyvrp.around`).
 PAIR_SLACK_MIN = 0
+
+#: Whether the pinned start pins each pair where the routes of the relaxation
+#: (:func:`rounds._pyvrp.relaxed`, half of its PyVRP time) reach it, rather than as early as
+#: its window allows.
+PIN_AT_RELAXED = False
 
 #: Share of its phase the pinned start (:func:`_pinned_plan`) gives PyVRP for a first plan,
 #: and then the pair moves that complete it; guided local search takes the rest.
@@ -828,8 +866,15 @@ def _pinned_plan(
     end = started + params.time_limit.ToMilliseconds() / 1000
     share = PINNED_START_SHARE * max(0.0, phase_end - started)
     try:
-        restricted = _pyvrp.around(data, _pairs.earliest_starts(data), PAIR_SLACK_MIN)
-        routes = _pyvrp.plain_routing(restricted, max(0.05, share))
+        arrivals = None
+        if PIN_AT_RELAXED:
+            relaxed = _pyvrp.plain_routing(_pyvrp.relaxed(data), max(0.05, share / 2))
+            if relaxed is not None:
+                arrivals = _pairs.route_starts(data, relaxed)
+        pins = _pairs.earliest_starts(data, arrivals)
+        restricted = _pyvrp.around(data, pins, PAIR_SLACK_MIN)
+        left = share / 2 if PIN_AT_RELAXED else share
+        routes = _pyvrp.plain_routing(restricted, max(0.05, left))
     except Exception:  # a failed first plan: the strategy builds one (tests cover the adapter)
         routes = None
     start = None
@@ -1061,11 +1106,12 @@ def _improve(
 
     Guided local search on ``model``. When the problem has pairs of tasks in two routes
     (:func:`rounds._pairs.pairs_of`) or ``pinned`` (a spare core is free and pairs of tasks are
-    all that keeps PyVRP out, :func:`rounds._pyvrp.pinnable`), the time goes in rounds. Each
-    round starts by moving pairs as one (:func:`_move_pairs`, the compound move local search
-    lacks); when ``pinned``, PyVRP then searches the restriction around the plan (pairs pinned
-    at their minutes, :func:`rounds._pyvrp.around`), starting from the plan, on the spare core
-    while guided local search goes on here, and the next round starts from the cheaper of the
+    all that keeps PyVRP out, :func:`rounds._pyvrp.pinnable`), the time goes in rounds. Here
+    each round moves pairs as one (:func:`_move_pairs`, the compound move local search lacks),
+    then guided local search goes on. When ``pinned``, the spare core meanwhile runs
+    :func:`_pinned_round` from the same plan: PyVRP searches the restriction around it (pairs
+    pinned at their minutes, :func:`rounds._pyvrp.around`), starting from the plan, and the
+    pairs of its plan are moved as one in turn; the next round starts from the cheaper of the
     two plans. Local search and the pair moves move the pairs; PyVRP, much faster on plain
     routing, shortens the routes between them.
     """
@@ -1082,14 +1128,19 @@ def _improve(
         if in_rounds and remaining >= 2 * PINNED_ROUND_MIN_S:
             length = max(PINNED_ROUND_MIN_S, PINNED_ROUND_SHARE * remaining)
         round_end = time.perf_counter() + length
-        if moves_pairs:
-            moves_end = time.perf_counter() + PAIR_MOVES_SHARE * length
-            solution = _move_pairs(model, data, solution, moves_end)
+        moves_end = time.perf_counter() + PAIR_MOVES_SHARE * length
         children = []
         if pinned:
+            # Both cores busy all round: PyVRP then the pair moves there, the pair moves then
+            # guided local search here.
             restricted = _pyvrp.around(data, _starts(model, solution), PAIR_SLACK_MIN)
             plan = _task_routes(model, solution)
-            children.append(_fork(_plain_start, restricted, round_end - time.perf_counter(), plan))
+            pyvrp_end = round_end - (moves_end - time.perf_counter())
+            children.append(
+                _fork(_pinned_round, model, data, restricted, plan, pyvrp_end, round_end)
+            )
+        if moves_pairs:
+            solution = _move_pairs(model, data, solution, moves_end)
         left = max(0.05, round_end - time.perf_counter())
         searched = routing.SolveFromAssignmentWithParameters(solution, _search_parameters(left))
         if searched is not None and searched.ObjectiveValue() <= solution.ObjectiveValue():
