@@ -372,30 +372,6 @@ def test_earliest_starts_pin_every_pair_on_time_with_its_lag() -> None:
     assert starts[8] == first_arrival(8)  # different carers only: when it can be reached
 
 
-def test_pins_from_the_relaxation_start_pairs_where_its_routes_arrive() -> None:
-    # The relaxation keeps one task of each double-up and drops every lag; its routes say when
-    # carers would naturally be at each pair, and the pins start the pairs no earlier.
-    data = paired_input()
-    relaxed = _pyvrp.relaxed(data)
-    assert not relaxed.synchronised
-    assert not relaxed.gaps
-    assert relaxed.tasks[5].allowed_vehicles == relaxed.tasks[7].allowed_vehicles == ()
-    assert relaxed.tasks[4].allowed_vehicles == data.tasks[4].allowed_vehicles
-    routes = _pyvrp.plain_routing(relaxed, 0.2)
-    assert routes is not None
-    arrivals = _pairs.route_starts(data, routes)
-    assert set(arrivals) == set(range(12)) - {5, 7}
-    for v, route in enumerate(routes):
-        assert simulate(data, v, route) == [arrivals[t] for t in route]
-    pins = _pairs.earliest_starts(data, arrivals)
-    assert pins[4] == pins[5] >= arrivals[4]
-    assert pins[6] == pins[7] >= arrivals[6]
-    assert pins[1] - pins[0] >= 120
-    assert min(pins[0] - arrivals[0], pins[1] - arrivals[1]) >= 0
-    assert pins[3] - pins[2] >= 30
-    assert _pairs.earliest_starts(data, {}) == _pairs.earliest_starts(data)
-
-
 def test_a_task_pyvrp_cannot_fit_is_left_out_not_the_plan_lost() -> None:
     # Two tasks pinned at one minute far apart: one vehicle cannot do both. Prizes as large as
     # the penalty used to make visiting late pay, and PyVRP then returned no feasible plan.

@@ -837,11 +837,6 @@ def _pinned_round(
 #: (:func:`rounds._pyvrp.around`).
 PAIR_SLACK_MIN = 0
 
-#: Whether the pinned start pins each pair where the routes of the relaxation
-#: (:func:`rounds._pyvrp.relaxed`, half of its PyVRP time) reach it, rather than as early as
-#: its window allows.
-PIN_AT_RELAXED = False
-
 #: Share of its phase the pinned start (:func:`_pinned_plan`) gives PyVRP for a first plan,
 #: and then the pair moves that complete it; guided local search takes the rest.
 PINNED_START_SHARE = 0.25
@@ -866,15 +861,8 @@ def _pinned_plan(
     end = started + params.time_limit.ToMilliseconds() / 1000
     share = PINNED_START_SHARE * max(0.0, phase_end - started)
     try:
-        arrivals = None
-        if PIN_AT_RELAXED:
-            relaxed = _pyvrp.plain_routing(_pyvrp.relaxed(data), max(0.05, share / 2))
-            if relaxed is not None:
-                arrivals = _pairs.route_starts(data, relaxed)
-        pins = _pairs.earliest_starts(data, arrivals)
-        restricted = _pyvrp.around(data, pins, PAIR_SLACK_MIN)
-        left = share / 2 if PIN_AT_RELAXED else share
-        routes = _pyvrp.plain_routing(restricted, max(0.05, left))
+        restricted = _pyvrp.around(data, _pairs.earliest_starts(data), PAIR_SLACK_MIN)
+        routes = _pyvrp.plain_routing(restricted, max(0.05, share))
     except Exception:  # a failed first plan: the strategy builds one (tests cover the adapter)
         routes = None
     start = None

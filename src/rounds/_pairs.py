@@ -18,7 +18,7 @@ costs less (``rounds._ortools._move_pairs``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,7 +34,6 @@ __all__ = [
     "lateness",
     "pairs_of",
     "relocations",
-    "route_starts",
     "separate_owners",
 ]
 
@@ -84,34 +83,8 @@ def _preferred_start(data: RoutingInput, task: int) -> int:
     return min(start, spec.latest)
 
 
-def route_starts(data: RoutingInput, routes: Sequence[Sequence[int]]) -> dict[int, int]:
-    """The start minute of each task of ``routes`` (each vehicle's tasks), as early as allowed.
-
-    Each task starts when its vehicle arrives, or when its window (and its preferred window,
-    if being early costs) opens; a task reached after its latest start starts on arrival.
-    """
-    starts: dict[int, int] = {}
-    for v, route in enumerate(routes):
-        spec = data.vehicles[v]
-        travel = data.travel_min[spec.mode]
-        place, ready = spec.start_place, spec.earliest_start
-        for t in route:
-            task = data.tasks[t]
-            arrival = ready + int(travel[place, task.place])
-            start = _single_start(data, t, arrival)
-            starts[t] = arrival if start is None else start
-            place, ready = task.place, starts[t] + task.service
-    return starts
-
-
-def earliest_starts(
-    data: RoutingInput, arrivals: Mapping[int, int] | None = None
-) -> dict[int, int]:
+def earliest_starts(data: RoutingInput) -> dict[int, int]:
     """A minute for every task in a pair: the earliest its window and its pair's lag allow.
-
-    With ``arrivals`` (task: minute, e.g. :func:`route_starts` of a plan of the relaxation
-    :func:`rounds._pyvrp.relaxed`), a task starts no earlier than its arrival there; the
-    second task of a double-up the relaxation leaves out arrives with the first.
 
     Pins for a first plan of the restriction :func:`rounds._pyvrp.around` builds: with
     every pair pinned on time, PyVRP routes the rest. Every double-up, gap and pair of tasks
@@ -124,11 +97,9 @@ def earliest_starts(
     starts: dict[int, int] = {}
     linked = [Pair(s.first, s.second, -s.tolerance, s.tolerance, True) for s in data.synchronised]
     linked += [Pair(g.before, g.after, g.min_gap, g.max_gap, False) for g in data.gaps]
-    given = arrivals or {}
     for pair in linked:
-        ax = starts.get(pair.first, given.get(pair.first, _preferred_start(data, pair.first)))
-        ay = given.get(pair.second, given.get(pair.first, _preferred_start(data, pair.second)))
-        ay = starts.get(pair.second, ay)
+        ax = starts.get(pair.first, _preferred_start(data, pair.first))
+        ay = starts.get(pair.second, _preferred_start(data, pair.second))
         found = _starts(pair, data, ax, ay)
         if found is None:
             continue

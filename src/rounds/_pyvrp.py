@@ -126,22 +126,6 @@ def pinnable(data: RoutingInput) -> bool:
     return bool(_paired(data)) and expressible(_unpaired(data))
 
 
-def relaxed(data: RoutingInput) -> RoutingInput:
-    """``data`` with its pairs relaxed: each double-up's second task left out, no lags.
-
-    Every double-up becomes a single visit (by its first task, in its window) and every
-    other pair two independent visits. A plan of it says when routes shaped by the whole
-    problem would reach each pair (:func:`rounds._pairs.route_starts`); the result is
-    :func:`expressible` when ``data`` is :func:`pinnable`.
-    """
-    seconds = {s.second for s in data.synchronised}
-    tasks = tuple(
-        replace(task, allowed_vehicles=()) if t in seconds else task
-        for t, task in enumerate(data.tasks)
-    )
-    return replace(_unpaired(data), tasks=tasks)
-
-
 def around(data: RoutingInput, starts: Mapping[int, int], slack: int = 0) -> RoutingInput:
     """The restriction of ``data`` around a plan whose tasks start at ``starts`` (task: minute).
 
