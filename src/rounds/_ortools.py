@@ -778,20 +778,14 @@ def _other_start(model: _Model, params: Any, first: Any, conn: Any) -> None:
         conn.close()
 
 
-def _plain_start(
-    data: RoutingInput,
-    time_limit_s: float,
-    initial: list[list[int]] | None,
-    conn: Any,
-) -> None:
+def _plain_start(data: RoutingInput, time_limit_s: float, conn: Any) -> None:
     """Child process: PyVRP on the plain part of ``data``; send back a :data:`_Found` or ``None``.
 
-    ``initial`` (each vehicle's tasks) is the plan PyVRP starts from, if any. The cost is
-    left unknown: only the full model can price the routes.
+    The cost is left unknown: only the full model can price the routes.
     """
     try:
         try:
-            routes = _pyvrp.plain_routing(data, time_limit_s, initial)
+            routes = _pyvrp.plain_routing(data, time_limit_s)
         except (Exception, KeyboardInterrupt):  # a failed or stopped extra start sends nothing
             routes = None  # the OR-Tools start's plan stands; tests cover the adapter itself
         found: _Found | None = None if routes is None else (None, routes)
@@ -1024,7 +1018,7 @@ def _multi_start(
     firsts = []  # beside a pinned plan, an event per start, set at its first plan
     for k, strategy in enumerate(strategies):
         if plain and k == 0:
-            children.append(_fork(_plain_start, data, limit_s, None))
+            children.append(_fork(_plain_start, data, limit_s))
         else:
             other = pywrapcp.DefaultRoutingSearchParameters()
             other.CopyFrom(params)
