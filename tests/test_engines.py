@@ -349,6 +349,30 @@ def test_a_failed_round_sends_nothing_and_the_plan_stands(monkeypatch: pytest.Mo
     assert kept is solution
 
 
+def test_with_no_pairs_to_move_pyvrp_has_the_whole_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tasks that only need different carers keep PyVRP to the restriction but are no pairs the
+    # pair moves handle: the spare core's round is PyVRP's alone, as long as this core's.
+    monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
+    data = grid_input(n_tasks=12, different_owners=[(0, 1), (2, 3)])
+    assert _pyvrp.pinnable(data)
+    assert not _pairs.pairs_of(data)
+    ends: list[tuple[float, float]] = []
+    real_fork = _ortools._fork
+
+    def fork(target: Any, *args: Any) -> Any:
+        assert target is _ortools._pinned_round
+        ends.append((args[-2], args[-1]))
+        return real_fork(target, *args)
+
+    monkeypatch.setattr(_ortools, "_fork", fork)
+    model = _ortools._build(data)
+    solution = _solved(model)
+    with _ortools._StopOnInterrupt(model.routing) as interrupt:
+        _ortools._improve(model, data, solution, time.perf_counter() + 1.0, interrupt, True)
+    assert ends
+    assert all(pyvrp_end == end for pyvrp_end, end in ends)
+
+
 def _solved(model: _ortools._Model) -> Any:
     solution = model.routing.SolveWithParameters(_ortools._search_parameters(0.5))
     assert solution is not None

@@ -1109,15 +1109,17 @@ def _improve(
         length = remaining
         if in_rounds and remaining >= 2 * PINNED_ROUND_MIN_S:
             length = max(PINNED_ROUND_MIN_S, PINNED_ROUND_SHARE * remaining)
-        round_end = time.perf_counter() + length
-        moves_end = time.perf_counter() + PAIR_MOVES_SHARE * length
+        now = time.perf_counter()
+        round_end = now + length
+        moves_s = PAIR_MOVES_SHARE * length if moves_pairs else 0.0
+        moves_end = now + moves_s
         children = []
         if pinned:
             # Both cores busy all round: PyVRP then the pair moves there, the pair moves then
             # guided local search here.
             restricted = _pyvrp.around(data, _starts(model, solution), PAIR_SLACK_MIN)
             plan = _task_routes(model, solution)
-            pyvrp_end = round_end - (moves_end - time.perf_counter())
+            pyvrp_end = round_end - moves_s  # with no pairs to move, PyVRP has the round
             children.append(
                 _fork(_pinned_round, model, data, restricted, plan, pyvrp_end, round_end)
             )
