@@ -316,7 +316,7 @@ def _round_found(data: RoutingInput, model: _ortools._Model, solution: Any) -> A
     plan = _ortools._task_routes(model, solution)
     receive, send = multiprocessing.Pipe(duplex=False)
     now = time.perf_counter()
-    _ortools._pinned_round(model, data, restricted, plan, now + 0.3, now + 0.6, send)
+    _ortools._pinned_round(model, data, restricted, plan, now + 0.3, now + 0.6, 0, send)
     return receive.recv()
 
 
@@ -337,7 +337,7 @@ def test_a_round_of_pyvrp_then_pair_moves_sends_a_plan_priced_on_the_model() -> 
 
 
 def test_a_failed_round_sends_nothing_and_the_plan_stands(monkeypatch: pytest.MonkeyPatch) -> None:
-    def fails(*args: Any) -> Any:
+    def fails(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("PyVRP failed")
 
     monkeypatch.setattr(_pyvrp, "plain_routing", fails)
@@ -361,7 +361,7 @@ def test_with_no_pairs_to_move_pyvrp_has_the_whole_round(monkeypatch: pytest.Mon
 
     def fork(target: Any, *args: Any) -> Any:
         assert target is _ortools._pinned_round
-        ends.append((args[-2], args[-1]))
+        ends.append((args[4], args[5]))  # PyVRP's end, the round's end
         return real_fork(target, *args)
 
     monkeypatch.setattr(_ortools, "_fork", fork)
@@ -371,6 +371,64 @@ def test_with_no_pairs_to_move_pyvrp_has_the_whole_round(monkeypatch: pytest.Mon
         _ortools._improve(model, data, solution, time.perf_counter() + 1.0, interrupt, True)
     assert ends
     assert all(pyvrp_end == end for pyvrp_end, end in ends)
+
+
+def test_rounds_alternate_here_and_every_search_has_a_seed_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The spare core runs PyVRP's round in every round; this core in every other round, the
+    # rest guided local search. No two PyVRP searches share a seed.
+    monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
+    monkeypatch.setattr(_ortools, "PINNED_ROUND_MIN_S", 0.3)
+    data = dataclasses.replace(paired_input(n_tasks=20), seed=7)
+    forked: list[int] = []
+    here: list[int] = []
+    real_fork, real_round = _ortools._fork, _ortools._pyvrp_round
+
+    def fork(target: Any, *args: Any) -> Any:
+        forked.append(args[6])
+        return real_fork(target, *args)
+
+    def pyvrp_round(*args: Any, **kwargs: Any) -> Any:
+        here.append(args[6])
+        return real_round(*args, **kwargs)
+
+    monkeypatch.setattr(_ortools, "_fork", fork)
+    monkeypatch.setattr(_ortools, "_pyvrp_round", pyvrp_round)
+    model = _ortools._build(data)
+    solution = _solved(model)
+    with _ortools._StopOnInterrupt(model.routing) as interrupt:
+        best = _ortools._improve(model, data, solution, time.perf_counter() + 1.5, interrupt, True)
+    assert len(forked) >= 3
+    assert forked == [7 + 2 * r for r in range(len(forked))]
+    assert here == [7 + 2 * r + 1 for r in range(1, len(forked), 2)]
+    assert best.ObjectiveValue() <= solution.ObjectiveValue()
+    assert _ortools._restore_tasks(model, _ortools._task_routes(model, best)) is not None
+
+
+def test_a_round_here_stops_when_told_and_keeps_a_plan_no_worse() -> None:
+    # Ctrl-C during this core's PyVRP round: PyVRP stops at once and the pair moves are
+    # skipped; the plan it returns is the plan it started from or better.
+    data = paired_input(n_tasks=20)
+    model = _ortools._build(data)
+    solution = _solved(model)
+    restricted = _pyvrp.around(data, _ortools._starts(model, solution))
+    plan = _ortools._task_routes(model, solution)
+    started = time.perf_counter()
+    moved = _ortools._pyvrp_round(
+        model, data, restricted, plan, started + 30, started + 40, 0, stop=lambda: True
+    )
+    assert time.perf_counter() - started < 10  # not the 30 s PyVRP was given
+    assert moved is not None
+    assert moved.ObjectiveValue() <= solution.ObjectiveValue()
+
+
+def test_pyvrp_stops_when_told() -> None:
+    data = grid_input(n_tasks=12)
+    started = time.perf_counter()
+    routes = _pyvrp.plain_routing(data, 30.0, seed=3, stop=lambda: True)
+    assert time.perf_counter() - started < 10
+    assert routes is None or sorted(t for r in routes for t in r) == list(range(12))
 
 
 def _solved(model: _ortools._Model) -> Any:
@@ -442,32 +500,36 @@ def _done_by_multi_start(data: _ortools.RoutingInput) -> set[int]:
     return {t for route in _ortools._timed_routes(model, solution) for t, _ in route}
 
 
-def _start_with_no_plan(model: Any, params: Any, first: Any, conn: Any) -> None:
-    """A forked start whose insertion does not finish: it never sets ``first``."""
-    time.sleep(60)
-
-
-def test_a_start_with_no_plan_when_the_pinned_plan_is_complete_is_abandoned(
+def test_the_spare_core_makes_another_pinned_plan_with_another_seed(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # On 300 visits the cost insertion on the spare core did not finish within the limit:
-    # the starts end with the pinned plan (every pair done) and the spare core is freed for
-    # the rounds of PyVRP beside local search.
     monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
-    forked: list[Any] = []
+    data = dataclasses.replace(paired_input(), seed=5)
+    forked: list[tuple[Any, int]] = []
     real_fork = _ortools._fork
 
     def fork(target: Any, *args: Any) -> Any:
-        assert target is _ortools._other_start
-        child = real_fork(_start_with_no_plan, *args)
-        forked.append(child)
-        return child
+        forked.append((target, args[-1]))
+        return real_fork(target, *args)
 
     monkeypatch.setattr(_ortools, "_fork", fork)
-    assert _done_by_multi_start(paired_input()) == set(range(12))
-    assert len(forked) == 1
-    child, _ = forked[0]
-    assert not child.is_alive()
+    assert _done_by_multi_start(data) == set(range(12))
+    assert forked == [(_ortools._other_pinned_plan, 6)]
+
+
+def test_the_other_pinned_plan_sends_a_complete_plan_priced_on_the_model() -> None:
+    data = paired_input()
+    model = _ortools._build(data)
+    params = _ortools._search_parameters(1.0)
+    receive, send = multiprocessing.Pipe(duplex=False)
+    _ortools._other_pinned_plan(model, data, params, time.perf_counter() + 1.0, 1, send)
+    found = receive.recv()
+    assert found is not None
+    cost, routes = found
+    assert sorted(t for r in routes for t in r) == list(range(12))
+    restored = _ortools._restore_tasks(model, routes)
+    assert restored is not None
+    assert restored.ObjectiveValue() == cost
 
 
 def test_a_failed_pinned_plan_beside_a_start_still_gives_a_plan(
@@ -476,7 +538,7 @@ def test_a_failed_pinned_plan_beside_a_start_still_gives_a_plan(
     # PyVRP failing: the pinned start builds its plan by insertion, the start beside races on.
     monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
 
-    def fails(*args: Any) -> Any:
+    def fails(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("PyVRP failed")
 
     monkeypatch.setattr(_pyvrp, "plain_routing", fails)

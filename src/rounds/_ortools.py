@@ -761,14 +761,9 @@ def _timed_routes(model: _Model, solution: Any) -> list[tuple[tuple[int, int], .
 _Found = tuple[int | None, list[list[int]]]
 
 
-def _other_start(model: _Model, params: Any, first: Any, conn: Any) -> None:
-    """Child process: solve with ``params``; send back a :data:`_Found` or ``None``.
-
-    ``first``, an event or ``None``, is set when the search has its first plan.
-    """
+def _other_start(model: _Model, params: Any, conn: Any) -> None:
+    """Child process: solve with ``params``; send back a :data:`_Found` or ``None``."""
     try:
-        if first is not None:
-            model.routing.AddAtSolutionCallback(first.set)
         solution = model.routing.SolveWithParameters(params)
         found: _Found | None = None
         if solution is not None:
@@ -794,6 +789,35 @@ def _plain_start(data: RoutingInput, time_limit_s: float, conn: Any) -> None:
         conn.close()
 
 
+def _pyvrp_round(
+    model: _Model,
+    data: RoutingInput,
+    restricted: RoutingInput,
+    plan: list[list[int]],
+    moves_from: float,
+    end: float,
+    seed: int,
+    stop: Any = None,
+) -> Any:
+    """A round of PyVRP around a plan, then the pair moves; the plan found, or ``None``.
+
+    PyVRP searches ``restricted`` (:func:`rounds._pyvrp.around` the plan) from ``plan`` with
+    ``seed`` until ``moves_from``; its routes are restored on ``model`` and the pairs moved as
+    one (:func:`_move_pairs`) until ``end``. ``stop`` (a callable, or ``None``) returning
+    true ends PyVRP's search early and skips the moves. Returns the plan (an assignment of
+    ``model``), or ``None`` when PyVRP found nothing the model accepts.
+    """
+    limit = max(0.05, moves_from - time.perf_counter())
+    routes = _pyvrp.plain_routing(restricted, limit, plan, seed=seed, stop=stop)
+    model.stop.when = None
+    start = None if routes is None else _restore_tasks(model, routes)
+    if start is None:
+        return None
+    if stop is None or not stop():
+        start = _move_pairs(model, data, start, end)
+    return start
+
+
 def _pinned_round(
     model: _Model,
     data: RoutingInput,
@@ -801,24 +825,19 @@ def _pinned_round(
     plan: list[list[int]],
     moves_from: float,
     end: float,
+    seed: int,
     conn: Any,
 ) -> None:
-    """Child process: a round of PyVRP around a plan, then the pair moves; send a :data:`_Found`.
+    """Child process: :func:`_pyvrp_round` on this forked copy of ``model``; send its result.
 
-    PyVRP searches ``restricted`` (:func:`rounds._pyvrp.around` the plan) from ``plan`` until
-    ``moves_from``; its routes are restored on this forked copy of ``model`` and the pairs
-    moved as one (:func:`_move_pairs`) until ``end``. Sends the plan's cost on ``model`` and
-    its routes, or ``None`` when PyVRP found nothing the model accepts.
+    Sends the plan's cost on ``model`` and its routes (a :data:`_Found`), or ``None`` when
+    PyVRP found nothing the model accepts or the round failed.
     """
     try:
         found: _Found | None = None
         try:
-            limit = max(0.05, moves_from - time.perf_counter())
-            routes = _pyvrp.plain_routing(restricted, limit, plan)
-            model.stop.when = None
-            start = None if routes is None else _restore_tasks(model, routes)
-            if start is not None:
-                moved = _move_pairs(model, data, start, end)
+            moved = _pyvrp_round(model, data, restricted, plan, moves_from, end, seed)
+            if moved is not None:
                 found = (moved.ObjectiveValue(), _task_routes(model, moved))
         except (Exception, KeyboardInterrupt):  # a failed or stopped round sends nothing
             found = None  # the plan here stands; tests cover the parts
@@ -837,7 +856,12 @@ PINNED_START_SHARE = 0.25
 
 
 def _pinned_plan(
-    model: _Model, data: RoutingInput, params: Any, phase_end: float, search: bool = True
+    model: _Model,
+    data: RoutingInput,
+    params: Any,
+    phase_end: float,
+    search: bool = True,
+    seed: int | None = None,
 ) -> Any:
     """A first plan by PyVRP with every pair pinned on time, completed, then local search.
 
@@ -847,16 +871,17 @@ def _pinned_plan(
     :data:`PINNED_START_SHARE` of the time to ``phase_end``. Its routes are restored into the
     full model, the pairs it left out are put in by :func:`_move_pairs` (for as long
     again at most), and with ``search`` guided local search goes on from there with
-    ``params``; without, the completed plan is returned. When PyVRP finds no plan, ``params``'
-    first-solution strategy builds one. The first plan takes seconds where cost insertion
-    grows with the cube of the problem's size.
+    ``params``; without, the completed plan is returned. ``seed`` replaces PyVRP's
+    (``data.seed``). When PyVRP finds no plan, ``params``' first-solution strategy builds
+    one. The first plan takes seconds where cost insertion grows with the cube of the
+    problem's size.
     """
     started = time.perf_counter()
     end = started + params.time_limit.ToMilliseconds() / 1000
     share = PINNED_START_SHARE * max(0.0, phase_end - started)
     try:
         restricted = _pyvrp.around(data, _pairs.earliest_starts(data), PAIR_SLACK_MIN)
-        routes = _pyvrp.plain_routing(restricted, max(0.05, share))
+        routes = _pyvrp.plain_routing(restricted, max(0.05, share), seed=seed)
     except Exception:  # a failed first plan: the strategy builds one (tests cover the adapter)
         routes = None
     start = None
@@ -870,6 +895,26 @@ def _pinned_plan(
     finally:
         model.stop.when = when
     return _search_on(model, start, params, end) if search else start
+
+
+def _other_pinned_plan(
+    model: _Model, data: RoutingInput, params: Any, phase_end: float, seed: int, conn: Any
+) -> None:
+    """Child process: :func:`_pinned_plan` (no search) with PyVRP's ``seed``; send a :data:`_Found`.
+
+    Sends ``None`` when no plan was made or the start failed.
+    """
+    try:
+        found: _Found | None = None
+        try:
+            plan = _pinned_plan(model, data, params, phase_end, search=False, seed=seed)
+            if plan is not None:
+                found = (plan.ObjectiveValue(), _task_routes(model, plan))
+        except (Exception, KeyboardInterrupt):  # a failed or stopped start sends nothing
+            found = None  # the pinned plan here stands; tests cover the parts
+        conn.send(found)
+    finally:
+        conn.close()
 
 
 def _search_on(model: _Model, start: Any, params: Any, end: float) -> Any:
@@ -986,12 +1031,10 @@ def _multi_start(
 
     When pairs are all that keeps PyVRP out (:func:`rounds._pyvrp.pinnable`), this process
     makes PyVRP's plan with the pairs pinned on time, completed by the pair moves
-    (:func:`_pinned_plan`, a plan within seconds), while the spare cores run the insertion
-    strategies. A start with no plan of its own by the time the pinned plan is complete is
-    abandoned (on a few hundred visits the insertion does not finish); if none is left, the
-    pinned plan is returned at once and the caller's rounds (:func:`_improve`) give the spare
-    core to PyVRP around it. Otherwise guided local search goes on here from the pinned plan
-    and the starts search until ``deadline`` on their time limit; the best plan is kept.
+    (:func:`_pinned_plan`, a plan within seconds), and the spare core makes another with
+    another PyVRP seed (:func:`_other_pinned_plan`); the cheaper is returned at once, and
+    the caller's rounds (:func:`_improve`) go on from it. (Cost insertion, the other start,
+    grows with the cube of the problem's size and does not finish on a few hundred visits.)
 
     Returns the model (a new one when the search stopped at its first plan after
     ``deadline`` spent it, :func:`_renewed`) and the best assignment of it, or ``None`` when
@@ -1004,19 +1047,16 @@ def _multi_start(
     pinned_here = not plain and _pyvrp.pinnable(data)
     if plain or pinned_here:
         _pyvrp.preload()
+    if pinned_here:
+        return _pinned_starts(model, data, params, deadline, n)
     if n == 1:
-        if pinned_here:
-            return _renewed(model, data, _pinned_plan(model, data, params, deadline))
         return _renewed(model, data, routing.SolveWithParameters(params))
     if plain:
         limit_s *= PARALLEL_SHARE
         params.time_limit.FromMilliseconds(int(limit_s * 1000))
     hard_end = time.perf_counter() + params.time_limit.ToMilliseconds() / 1000
-    collect_by = deadline if pinned_here else hard_end
-    strategies = _START_STRATEGIES[: n - 1] if pinned_here else _START_STRATEGIES[1:n]
     children = []
-    firsts = []  # beside a pinned plan, an event per start, set at its first plan
-    for k, strategy in enumerate(strategies):
+    for k, strategy in enumerate(_START_STRATEGIES[1:n]):
         if plain and k == 0:
             children.append(_fork(_plain_start, data, limit_s))
         else:
@@ -1025,36 +1065,15 @@ def _multi_start(
             other.first_solution_strategy = getattr(
                 routing_enums_pb2.FirstSolutionStrategy, strategy
             )
-            first = None
-            if pinned_here:  # ends on time, not at a plan that may come late or never
-                other.time_limit.FromMilliseconds(int(limit_s * 1000))
-                first = multiprocessing.get_context("fork").Event()
-                firsts.append(first)
-            children.append(_fork(_other_start, model, other, first))
-    if pinned_here:
-        solution = _pinned_plan(model, data, params, deadline, search=False)
-        # A start with no plan by now is abandoned: its insertion may not finish within the
-        # limit (it grows with the cube of the problem's size), and the spare core serves
-        # better running PyVRP around the pinned plan in the rounds that follow (_improve).
-        for (child, receive), first in zip(list(children), firsts, strict=True):
-            if not first.is_set():
-                _kill(child)
-                receive.close()
-                children.remove((child, receive))
-        if not children:
-            return _renewed(model, data, solution)
-        if solution is not None and not model.stop.fired:
-            solution = _search_on(model, solution, params, hard_end)
-    else:
-        solution = routing.SolveWithParameters(params)
+            children.append(_fork(_other_start, model, other))
+    solution = routing.SolveWithParameters(params)
     stopping = interrupt is not None and interrupt.requested
     if stopping:
         _interrupt_children(children)
     model, solution = _renewed(model, data, solution)
     for child, receive in children:
-        # Each start stops by the same hard limit (or at its first plan after ``deadline``);
-        # beside a pinned plan, on its time limit at ``deadline``.
-        wait = 2.0 if stopping else max(1.0, collect_by - time.perf_counter() + 1.0)
+        # Each start stops by the same hard limit (or at its first plan after ``deadline``).
+        wait = 2.0 if stopping else max(1.0, hard_end - time.perf_counter() + 1.0)
         solution = _cheaper(model, solution, _collect(child, receive, wait))
     remaining = deadline - time.perf_counter()
     if plain and solution is not None and not stopping and remaining > 0.05:
@@ -1063,6 +1082,29 @@ def _multi_start(
         if polished is not None and polished.ObjectiveValue() <= solution.ObjectiveValue():
             solution = polished
     return model, solution
+
+
+def _pinned_starts(
+    model: _Model, data: RoutingInput, params: Any, deadline: float, n: int
+) -> tuple[_Model, Any]:
+    """:func:`_pinned_plan` here and, with ``n`` > 1, another on a spare core; the cheaper.
+
+    Both stop where :func:`_pinned_plan` ends (PyVRP's share of the time to ``deadline``,
+    then as long again at most for the pair moves); no local search follows here.
+    """
+    if n == 1:
+        return _renewed(model, data, _pinned_plan(model, data, params, deadline))
+    started = time.perf_counter()
+    pinned_by = started + 2 * PINNED_START_SHARE * max(0.0, deadline - started)
+    child, receive = _fork(_other_pinned_plan, model, data, params, deadline, data.seed + 1)
+    solution = _pinned_plan(model, data, params, deadline, search=False)
+    found = _collect(child, receive, max(1.0, pinned_by - time.perf_counter() + 1.0))
+    model, solution = _renewed(model, data, solution)
+    when, model.stop.when = model.stop.when, None  # a restore, not the phase's search
+    try:
+        return model, _cheaper(model, solution, found)
+    finally:
+        model.stop.when = when
 
 
 def _starts(model: _Model, solution: Any) -> dict[int, int]:
@@ -1093,15 +1135,19 @@ def _improve(
     then guided local search goes on. When ``pinned``, the spare core meanwhile runs
     :func:`_pinned_round` from the same plan: PyVRP searches the restriction around it (pairs
     pinned at their minutes, :func:`rounds._pyvrp.around`), starting from the plan, and the
-    pairs of its plan are moved as one in turn; the next round starts from the cheaper of the
-    two plans. Local search and the pair moves move the pairs; PyVRP, much faster on plain
-    routing, shortens the routes between them.
+    pairs of its plan are moved as one in turn; and in every other round this core runs the
+    same round with another seed instead of local search (:func:`_pyvrp_round`). Each round's
+    PyVRP searches have seeds of their own. The next round starts from the cheapest plan.
+    Local search and the pair moves move the pairs, and keep the costs PyVRP does not see
+    (the largest lateness, preferences); PyVRP, much faster on plain routing, shortens the
+    routes between them.
     """
     routing = model.routing
     if pinned:
         _pyvrp.preload()
     moves_pairs = bool(_pairs.pairs_of(data))
     in_rounds = pinned or moves_pairs
+    round_no = 0
     while not interrupt.requested:
         remaining = deadline - time.perf_counter()
         if remaining < 0.05:
@@ -1113,22 +1159,41 @@ def _improve(
         round_end = now + length
         moves_s = PAIR_MOVES_SHARE * length if moves_pairs else 0.0
         moves_end = now + moves_s
+        pyvrp_end = round_end - moves_s  # with no pairs to move, PyVRP has the round
+        seed = data.seed + 2 * round_no  # and seed + 1 here: each search a seed of its own
+        pyvrp_here = pinned and round_no % 2 == 1
+        round_no += 1
         children = []
         if pinned:
-            # Both cores busy all round: PyVRP then the pair moves there, the pair moves then
-            # guided local search here.
             restricted = _pyvrp.around(data, _starts(model, solution), PAIR_SLACK_MIN)
             plan = _task_routes(model, solution)
-            pyvrp_end = round_end - moves_s  # with no pairs to move, PyVRP has the round
             children.append(
-                _fork(_pinned_round, model, data, restricted, plan, pyvrp_end, round_end)
+                _fork(_pinned_round, model, data, restricted, plan, pyvrp_end, round_end, seed)
             )
-        if moves_pairs:
-            solution = _move_pairs(model, data, solution, moves_end)
-        left = max(0.05, round_end - time.perf_counter())
-        searched = routing.SolveFromAssignmentWithParameters(solution, _search_parameters(left))
-        if searched is not None and searched.ObjectiveValue() <= solution.ObjectiveValue():
-            solution = searched
+        if pyvrp_here:
+            try:
+                moved = _pyvrp_round(
+                    model,
+                    data,
+                    restricted,
+                    plan,
+                    pyvrp_end,
+                    round_end,
+                    seed + 1,
+                    stop=lambda: interrupt.requested,
+                )
+            except Exception:  # a failed round: the plan stands (tests cover the parts)
+                moved = None
+            if moved is not None and moved.ObjectiveValue() < solution.ObjectiveValue():
+                solution = moved
+        else:
+            if moves_pairs:
+                solution = _move_pairs(model, data, solution, moves_end)
+            left = max(0.05, round_end - time.perf_counter())
+            params = _search_parameters(left)
+            searched = routing.SolveFromAssignmentWithParameters(solution, params)
+            if searched is not None and searched.ObjectiveValue() <= solution.ObjectiveValue():
+                solution = searched
         if interrupt.requested:
             _interrupt_children(children)
         for child, receive in children:

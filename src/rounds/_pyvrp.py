@@ -34,7 +34,7 @@ does, each a half double-up the full model prices at its penalty).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -194,6 +194,8 @@ def plain_routing(
     data: RoutingInput,
     time_limit_s: float,
     initial: Sequence[Sequence[int]] | None = None,
+    seed: int | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> list[list[int]] | None:
     """Solve the restriction of ``data`` with PyVRP for ``time_limit_s`` seconds.
 
@@ -201,6 +203,8 @@ def plain_routing(
     plan :func:`around` was built from), the search starts from it instead of a random
     plan, so it returns nothing worse; a task ``initial`` does that PyVRP may not do, or a
     route a vehicle's type cannot take, makes it start from a random plan as usual.
+    ``seed`` replaces ``data.seed`` (searches side by side or one after another differ),
+    and ``stop``, when it returns true, ends the search early (an interruption).
 
     Returns the task indices of each vehicle's route, in order (one list per vehicle, empty
     for unused vehicles), or ``None`` when the problem is not :func:`expressible` or PyVRP
@@ -210,7 +214,7 @@ def plain_routing(
     if plain is None:
         return None
     import pyvrp
-    from pyvrp.stop import MaxRuntime
+    from pyvrp.stop import MaxRuntime, MultipleCriteria
 
     from rounds import _ortools
 
@@ -325,10 +329,13 @@ def plain_routing(
         distance_matrices=distances,
         duration_matrices=durations,
     )
+    criterion: Any = MaxRuntime(max(0.01, time_limit_s))
+    if stop is not None:
+        criterion = MultipleCriteria([criterion, lambda _best_cost: stop()])
     result = pyvrp.solve(
         problem,
-        stop=MaxRuntime(max(0.01, time_limit_s)),
-        seed=data.seed,
+        stop=criterion,
+        seed=data.seed if seed is None else seed,
         collect_stats=False,
         params=pyvrp.SolveParams(penalty=penalty),
         initial_solution=_solution(problem, initial, client_tasks, type_of),
