@@ -19,7 +19,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -831,15 +831,26 @@ def _pinned_round(
     """Child process: :func:`_pyvrp_round` on this forked copy of ``model``; send its result.
 
     Sends the plan's cost on ``model`` and its routes (a :data:`_Found`), or ``None`` when
-    PyVRP found nothing the model accepts or the round failed.
+    PyVRP found nothing the model accepts or the round failed (:func:`_send_plan`).
+    """
+    _send_plan(
+        model, lambda: _pyvrp_round(model, data, restricted, plan, moves_from, end, seed), conn
+    )
+
+
+def _send_plan(model: _Model, make: Callable[[], Any], conn: Any) -> None:
+    """Child process: send the plan ``make()`` returns (an assignment of ``model``, or ``None``).
+
+    Sends its cost on ``model`` and its routes (a :data:`_Found`), or ``None`` when there is
+    no plan or making it failed or was stopped; the caller's own plan then stands.
     """
     try:
         found: _Found | None = None
         try:
-            moved = _pyvrp_round(model, data, restricted, plan, moves_from, end, seed)
-            if moved is not None:
-                found = (moved.ObjectiveValue(), _task_routes(model, moved))
-        except (Exception, KeyboardInterrupt):  # a failed or stopped round sends nothing
+            plan = make()
+            if plan is not None:
+                found = (plan.ObjectiveValue(), _task_routes(model, plan))
+        except (Exception, KeyboardInterrupt):  # a failed or stopped start sends nothing
             found = None  # the plan here stands; tests cover the parts
         conn.send(found)
     finally:
@@ -902,19 +913,11 @@ def _other_pinned_plan(
 ) -> None:
     """Child process: :func:`_pinned_plan` (no search) with PyVRP's ``seed``; send a :data:`_Found`.
 
-    Sends ``None`` when no plan was made or the start failed.
+    Sends ``None`` when no plan was made or the start failed (:func:`_send_plan`).
     """
-    try:
-        found: _Found | None = None
-        try:
-            plan = _pinned_plan(model, data, params, phase_end, search=False, seed=seed)
-            if plan is not None:
-                found = (plan.ObjectiveValue(), _task_routes(model, plan))
-        except (Exception, KeyboardInterrupt):  # a failed or stopped start sends nothing
-            found = None  # the pinned plan here stands; tests cover the parts
-        conn.send(found)
-    finally:
-        conn.close()
+    _send_plan(
+        model, lambda: _pinned_plan(model, data, params, phase_end, search=False, seed=seed), conn
+    )
 
 
 def _search_on(model: _Model, start: Any, params: Any, end: float) -> Any:
