@@ -500,12 +500,9 @@ def _done_by_multi_start(data: _ortools.RoutingInput) -> set[int]:
     return {t for route in _ortools._timed_routes(model, solution) for t, _ in route}
 
 
-def test_the_spare_core_makes_another_pinned_plan_with_another_seed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
-    data = dataclasses.replace(paired_input(), seed=5)
-    forked: list[tuple[Any, int]] = []
+def _recording_forks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
+    """Record each ``(target, last argument)`` :func:`_ortools._fork` is called with."""
+    forked: list[tuple[Any, Any]] = []
     real_fork = _ortools._fork
 
     def fork(target: Any, *args: Any) -> Any:
@@ -513,8 +510,37 @@ def test_the_spare_core_makes_another_pinned_plan_with_another_seed(
         return real_fork(target, *args)
 
     monkeypatch.setattr(_ortools, "_fork", fork)
+    return forked
+
+
+def test_beside_the_pinned_plan_the_spare_core_keeps_an_insertion_that_finishes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A dozen visits: the cost insertion has its plan at once and searches on beside.
+    monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
+    forked = _recording_forks(monkeypatch)
+    assert _done_by_multi_start(paired_input()) == set(range(12))
+    assert [target for target, _ in forked] == [_ortools._other_start]
+
+
+def test_an_insertion_with_no_plan_in_time_gives_way_to_another_pinned_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An insertion still building when the pinned plan is complete (as on a few hundred
+    # visits) is dropped: the spare core makes a pinned plan with another PyVRP seed.
+    monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
+    data = dataclasses.replace(paired_input(), seed=5)
+
+    def slow_insertion(model: Any, params: Any, first: Any, conn: Any) -> None:
+        time.sleep(60)  # never sets ``first``; killed long before
+
+    monkeypatch.setattr(_ortools, "_other_start", slow_insertion)
+    forked = _recording_forks(monkeypatch)
+    began = time.perf_counter()
     assert _done_by_multi_start(data) == set(range(12))
-    assert forked == [(_ortools._other_pinned_plan, 6)]
+    assert time.perf_counter() - began < 30  # not waited for
+    assert forked[1:] == [(_ortools._other_pinned_plan, 6)]
+    assert forked[0][0] is slow_insertion
 
 
 def test_the_other_pinned_plan_sends_a_complete_plan_priced_on_the_model() -> None:

@@ -761,9 +761,14 @@ def _timed_routes(model: _Model, solution: Any) -> list[tuple[tuple[int, int], .
 _Found = tuple[int | None, list[list[int]]]
 
 
-def _other_start(model: _Model, params: Any, conn: Any) -> None:
-    """Child process: solve with ``params``; send back a :data:`_Found` or ``None``."""
+def _other_start(model: _Model, params: Any, first: Any, conn: Any) -> None:
+    """Child process: solve with ``params``; send back a :data:`_Found` or ``None``.
+
+    ``first``, an event or ``None``, is set when the search has its first plan.
+    """
     try:
+        if first is not None:
+            model.routing.AddAtSolutionCallback(first.set)
         solution = model.routing.SolveWithParameters(params)
         found: _Found | None = None
         if solution is not None:
@@ -1034,10 +1039,11 @@ def _multi_start(
 
     When pairs are all that keeps PyVRP out (:func:`rounds._pyvrp.pinnable`), this process
     makes PyVRP's plan with the pairs pinned on time, completed by the pair moves
-    (:func:`_pinned_plan`, a plan within seconds), and the spare core makes another with
-    another PyVRP seed (:func:`_other_pinned_plan`); the cheaper is returned at once, and
-    the caller's rounds (:func:`_improve`) go on from it. (Cost insertion, the other start,
-    grows with the cube of the problem's size and does not finish on a few hundred visits.)
+    (:func:`_pinned_plan`, a plan within seconds), and the spare core runs cost insertion,
+    or, when that has no plan by then, makes another pinned plan with another PyVRP seed
+    (:func:`_pinned_starts`); the caller's rounds (:func:`_improve`) go on from the best.
+    (Cost insertion grows with the cube of the problem's size and does not finish on a few
+    hundred visits; where it finishes at once, local search from it is exact.)
 
     Returns the model (a new one when the search stopped at its first plan after
     ``deadline`` spent it, :func:`_renewed`) and the best assignment of it, or ``None`` when
@@ -1068,7 +1074,7 @@ def _multi_start(
             other.first_solution_strategy = getattr(
                 routing_enums_pb2.FirstSolutionStrategy, strategy
             )
-            children.append(_fork(_other_start, model, other))
+            children.append(_fork(_other_start, model, other, None))
     solution = routing.SolveWithParameters(params)
     stopping = interrupt is not None and interrupt.requested
     if stopping:
@@ -1090,18 +1096,36 @@ def _multi_start(
 def _pinned_starts(
     model: _Model, data: RoutingInput, params: Any, deadline: float, n: int
 ) -> tuple[_Model, Any]:
-    """:func:`_pinned_plan` here and, with ``n`` > 1, another on a spare core; the cheaper.
+    """:func:`_pinned_plan` here and, with ``n`` > 1, another start on a spare core; the best.
 
-    Both stop where :func:`_pinned_plan` ends (PyVRP's share of the time to ``deadline``,
-    then as long again at most for the pair moves); no local search follows here.
+    The spare core runs cost insertion (``params``' strategy). When the insertion has its
+    first plan by the time the pinned plan here is complete (small problems: it is exact
+    where PyVRP's plan is pinned), both search on until ``deadline``, guided local search here
+    from the pinned plan, and the cheaper plan is kept. Otherwise the insertion is abandoned
+    (it grows with the cube of the problem's size) and the spare core makes another pinned
+    plan with another PyVRP seed (:func:`_other_pinned_plan`) while guided local search goes
+    on here from this one until the other is due; the cheaper is returned, and the caller's
+    rounds (:func:`_improve`) go on from it.
     """
     if n == 1:
         return _renewed(model, data, _pinned_plan(model, data, params, deadline))
-    started = time.perf_counter()
-    pinned_by = started + 2 * PINNED_START_SHARE * max(0.0, deadline - started)
-    child, receive = _fork(_other_pinned_plan, model, data, params, deadline, data.seed + 1)
+    first = multiprocessing.get_context("fork").Event()
+    insertion = pywrapcp.DefaultRoutingSearchParameters()
+    insertion.CopyFrom(params)
+    insertion.time_limit.FromMilliseconds(int(max(0.05, deadline - time.perf_counter()) * 1000))
+    child, receive = _fork(_other_start, model, insertion, first)
     solution = _pinned_plan(model, data, params, deadline, search=False)
-    found = _collect(child, receive, max(1.0, pinned_by - time.perf_counter() + 1.0))
+    if first.is_set():
+        collect_by = deadline
+    else:
+        _kill(child)
+        receive.close()
+        started = time.perf_counter()
+        collect_by = started + 2 * PINNED_START_SHARE * max(0.0, deadline - started)
+        child, receive = _fork(_other_pinned_plan, model, data, params, deadline, data.seed + 1)
+    if solution is not None and not model.stop.fired:
+        solution = _search_on(model, solution, params, collect_by)
+    found = _collect(child, receive, max(1.0, collect_by - time.perf_counter() + 1.0))
     model, solution = _renewed(model, data, solution)
     when, model.stop.when = model.stop.when, None  # a restore, not the phase's search
     try:
