@@ -6,6 +6,7 @@ import dataclasses
 import itertools
 import multiprocessing
 import time
+import types
 from typing import Any
 
 import numpy as np
@@ -541,6 +542,24 @@ def test_an_insertion_with_no_plan_in_time_gives_way_to_another_pinned_plan(
     assert time.perf_counter() - began < 30  # not waited for
     assert forked[1:] == [(_ortools._other_pinned_plan, 6)]
     assert forked[0][0] is slow_insertion
+
+
+def test_a_ctrl_c_beside_the_pinned_plan_is_not_kept_waiting_for_the_spare_core(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The insertion beside would search on for half a minute; after a Ctrl-C here its plan
+    # is waited for a moment only, and the pinned plan comes back.
+    data = paired_input()
+    model = _ortools._build(data)
+    monkeypatch.setattr(_ortools, "_search_on", lambda model, start, params, end: start)
+    interrupt: Any = types.SimpleNamespace(requested=True)
+    began = time.perf_counter()
+    params = _ortools._search_parameters(30.0)
+    model, solution = _ortools._pinned_starts(model, data, params, began + 30.0, 2, interrupt)
+    assert time.perf_counter() - began < 15
+    assert solution is not None
+    done = {t for route in _ortools._timed_routes(model, solution) for t, _ in route}
+    assert done == set(range(12))
 
 
 def test_the_other_pinned_plan_sends_a_complete_plan_priced_on_the_model() -> None:

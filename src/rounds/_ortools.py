@@ -1057,7 +1057,7 @@ def _multi_start(
     if plain or pinned_here:
         _pyvrp.preload()
     if pinned_here:
-        return _pinned_starts(model, data, params, deadline, n)
+        return _pinned_starts(model, data, params, deadline, n, interrupt)
     if n == 1:
         return _renewed(model, data, routing.SolveWithParameters(params))
     if plain:
@@ -1094,7 +1094,12 @@ def _multi_start(
 
 
 def _pinned_starts(
-    model: _Model, data: RoutingInput, params: Any, deadline: float, n: int
+    model: _Model,
+    data: RoutingInput,
+    params: Any,
+    deadline: float,
+    n: int,
+    interrupt: _StopOnInterrupt | None = None,
 ) -> tuple[_Model, Any]:
     """:func:`_pinned_plan` here and, with ``n`` > 1, another start on a spare core; the best.
 
@@ -1105,7 +1110,8 @@ def _pinned_starts(
     (it grows with the cube of the problem's size) and the spare core makes another pinned
     plan with another PyVRP seed (:func:`_other_pinned_plan`) while guided local search goes
     on here from this one until the other is due; the cheaper is returned, and the caller's
-    rounds (:func:`_improve`) go on from it.
+    rounds (:func:`_improve`) go on from it. A Ctrl-C here (``interrupt``) is passed on to
+    the spare core, and its plan is not waited for beyond a moment.
     """
     if n == 1:
         return _renewed(model, data, _pinned_plan(model, data, params, deadline))
@@ -1125,7 +1131,11 @@ def _pinned_starts(
         child, receive = _fork(_other_pinned_plan, model, data, params, deadline, data.seed + 1)
     if solution is not None and not model.stop.fired:
         solution = _search_on(model, solution, params, collect_by)
-    found = _collect(child, receive, max(1.0, collect_by - time.perf_counter() + 1.0))
+    stopping = interrupt is not None and interrupt.requested
+    if stopping:
+        _interrupt_children([(child, receive)])
+    wait = 2.0 if stopping else max(1.0, collect_by - time.perf_counter() + 1.0)
+    found = _collect(child, receive, wait)
     model, solution = _renewed(model, data, solution)
     when, model.stop.when = model.stop.when, None  # a restore, not the phase's search
     try:
