@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,20 @@ def test_solve_then_check(problem_file: Path, tmp_path: Path) -> None:
     checked = runner.invoke(app, ["check", str(problem_file), str(out)])
     assert checked.exit_code == 0
     assert "0 violation(s)" in checked.output
+
+
+def test_verbose_solve_logs_the_search_progress(
+    problem_file: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "plan.json"
+    logger = logging.getLogger("rounds")
+    handlers, level = list(logger.handlers), logger.level
+    try:
+        result = runner.invoke(app, ["solve", str(problem_file), "-o", str(out), "-t", "1", "-v"])
+    finally:
+        logger.handlers, logger.level = handlers, level
+    assert result.exit_code == 0, result.output
+    assert "rounds._ortools: " in capfd.readouterr().err + result.output
 
 
 def test_check_exits_1_on_a_broken_plan(problem_file: Path, tmp_path: Path) -> None:

@@ -514,34 +514,46 @@ def _recording_forks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
     return forked
 
 
-def test_beside_the_pinned_plan_the_spare_core_keeps_an_insertion_that_finishes(
+def test_beside_the_pinned_plan_the_spare_core_races_an_insertion_or_a_pinned_plan(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # A dozen visits: the cost insertion has its plan at once and searches on beside.
-    monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
-    forked = _recording_forks(monkeypatch)
-    assert _done_by_multi_start(paired_input()) == set(range(12))
-    assert [target for target, _ in forked] == [_ortools._other_start]
-
-
-def test_an_insertion_with_no_plan_in_time_gives_way_to_another_pinned_plan(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # An insertion still building when the pinned plan is complete (as on a few hundred
-    # visits) is dropped: the spare core makes a pinned plan with another PyVRP seed.
     monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
     data = dataclasses.replace(paired_input(), seed=5)
-
-    def slow_insertion(model: Any, params: Any, first: Any, conn: Any) -> None:
-        time.sleep(60)  # never sets ``first``; killed long before
-
-    monkeypatch.setattr(_ortools, "_other_start", slow_insertion)
     forked = _recording_forks(monkeypatch)
-    began = time.perf_counter()
     assert _done_by_multi_start(data) == set(range(12))
-    assert time.perf_counter() - began < 30  # not waited for
-    assert forked[1:] == [(_ortools._other_pinned_plan, 6)]
-    assert forked[0][0] is slow_insertion
+    assert [target for target, _ in forked] == [_ortools._insertion_or_pinned]
+
+
+def _sent_by_insertion_or_pinned(give_up_s: float) -> tuple[bool, Any]:
+    """Run :func:`_ortools._insertion_or_pinned` here; whether it raced, and the plan sent."""
+    data = paired_input()
+    model = _ortools._build(data)
+    params = _ortools._search_parameters(1.0)
+    first = multiprocessing.Event()
+    receive, send = multiprocessing.Pipe(duplex=False)
+    now = time.perf_counter()
+    _ortools._insertion_or_pinned(model, data, params, now + 1.0, now + give_up_s, 6, first, send)
+    found = receive.recv()
+    assert found is not None
+    cost, routes = found
+    assert sorted(t for r in routes for t in r) == list(range(12))
+    restored = _ortools._restore_tasks(model, routes)
+    assert restored is not None
+    assert restored.ObjectiveValue() == cost
+    return first.is_set(), found
+
+
+def test_an_insertion_with_its_plan_in_time_searches_on_beside_the_pinned_plan() -> None:
+    # A dozen visits: the cost insertion has its plan at once.
+    raced, _ = _sent_by_insertion_or_pinned(give_up_s=0.5)
+    assert raced
+
+
+def test_an_insertion_with_no_plan_in_time_gives_way_to_another_pinned_plan() -> None:
+    # An insertion still building when its share of the time is over (as on a few hundred
+    # visits) is dropped: a pinned plan with another PyVRP seed is sent, complete.
+    raced, _ = _sent_by_insertion_or_pinned(give_up_s=0.0)
+    assert not raced
 
 
 def test_a_ctrl_c_beside_the_pinned_plan_is_not_kept_waiting_for_the_spare_core(
@@ -560,21 +572,6 @@ def test_a_ctrl_c_beside_the_pinned_plan_is_not_kept_waiting_for_the_spare_core(
     assert solution is not None
     done = {t for route in _ortools._timed_routes(model, solution) for t, _ in route}
     assert done == set(range(12))
-
-
-def test_the_other_pinned_plan_sends_a_complete_plan_priced_on_the_model() -> None:
-    data = paired_input()
-    model = _ortools._build(data)
-    params = _ortools._search_parameters(1.0)
-    receive, send = multiprocessing.Pipe(duplex=False)
-    _ortools._other_pinned_plan(model, data, params, time.perf_counter() + 1.0, 1, send)
-    found = receive.recv()
-    assert found is not None
-    cost, routes = found
-    assert sorted(t for r in routes for t in r) == list(range(12))
-    restored = _ortools._restore_tasks(model, routes)
-    assert restored is not None
-    assert restored.ObjectiveValue() == cost
 
 
 def test_a_failed_pinned_plan_beside_a_start_still_gives_a_plan(

@@ -14,12 +14,14 @@ and time windows -> allowed vehicles (skills) -> disjunctions (optional tasks wi
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import multiprocessing
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +30,9 @@ import numpy.typing as npt
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from rounds import _pairs, _pyvrp  # plain data only; PyVRP itself is imported when first used
+
+#: Progress of the search (starts, phases, rounds and what each found) at DEBUG level.
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "BreakSpec",
@@ -205,6 +210,15 @@ def _search_parameters(time_limit_s: float) -> Any:
     )
     params.time_limit.FromMilliseconds(int(time_limit_s * 1000))
     return params
+
+
+def _copy_of(params: Any, time_limit_s: float | None = None) -> Any:
+    """A copy of search parameters ``params``, with a new time limit if given."""
+    copy = pywrapcp.DefaultRoutingSearchParameters()
+    copy.CopyFrom(params)
+    if time_limit_s is not None:
+        copy.time_limit.FromMilliseconds(int(time_limit_s * 1000))
+    return copy
 
 
 def _add_arc_costs(
@@ -573,6 +587,11 @@ def _search(
     return model, solution, interrupt.requested
 
 
+def _cost(solution: Any) -> int | None:
+    """The objective value of ``solution``, or ``None`` for no solution (for the log)."""
+    return None if solution is None else int(solution.ObjectiveValue())
+
+
 def _renewed(model: _Model, data: RoutingInput, solution: Any) -> tuple[_Model, Any]:
     """``model`` and ``solution``, or a new model and the plan restored in it if ``model`` is spent.
 
@@ -623,15 +642,21 @@ def solve_routing(data: RoutingInput) -> RoutingResult:
     model, solution, interrupted = _search(
         model, data, deadline, stop_after=starts_end, give_up=give_up
     )
+    _log.debug("%.1f s: starts' best plan costs %s", time.perf_counter() - started, _cost(solution))
     if solution is not None and not interrupted and time.perf_counter() < phase_end - 0.05:
         model, solution, interrupted = _search(model, data, phase_end, solution, pinned=pinned)
+        _log.debug("%.1f s: first phase ends at %s", time.perf_counter() - started, _cost(solution))
     if two_phases and solution is not None and not interrupted:
         full = _build(data, with_worst_lateness=True)
         start = _restore_tasks(full, _task_routes(model, solution))
         if start is not None:
+            _log.debug("second phase: the full model prices the plan at %s", _cost(start))
             full, better, interrupted = _search(full, data, deadline, start, pinned=pinned)
             if better is not None:  # else keep the first phase's plan
                 model, solution = full, better
+            _log.debug(
+                "%.1f s: second phase ends at %s", time.perf_counter() - started, _cost(solution)
+            )
     routing, time_dim = model.routing, model.time_dim
     status = _STATUS.get(routing.status(), str(routing.status()))
     if interrupted:
@@ -707,6 +732,16 @@ class _FirstPlanAfter:
             self.routing.CancelSearch()
 
 
+@contextlib.contextmanager
+def _stop_lifted(model: _Model) -> Iterator[None]:
+    """Within the block, ``model``'s searches do not stop at their first plan after a time."""
+    when, model.stop.when = model.stop.when, None
+    try:
+        yield
+    finally:
+        model.stop.when = when
+
+
 # -- search: parameters and multi-start -----------------------------------------------------------
 
 #: Environment variable capping parallel starts (``1`` turns multi-start off).
@@ -761,14 +796,9 @@ def _timed_routes(model: _Model, solution: Any) -> list[tuple[tuple[int, int], .
 _Found = tuple[int | None, list[list[int]]]
 
 
-def _other_start(model: _Model, params: Any, first: Any, conn: Any) -> None:
-    """Child process: solve with ``params``; send back a :data:`_Found` or ``None``.
-
-    ``first``, an event or ``None``, is set when the search has its first plan.
-    """
+def _other_start(model: _Model, params: Any, conn: Any) -> None:
+    """Child process: solve with ``params``; send back a :data:`_Found` or ``None``."""
     try:
-        if first is not None:
-            model.routing.AddAtSolutionCallback(first.set)
         solution = model.routing.SolveWithParameters(params)
         found: _Found | None = None
         if solution is not None:
@@ -905,24 +935,9 @@ def _pinned_plan(
         start = _restore_tasks(model, _pairs.separate_owners(data, routes))
     if start is None:
         return model.routing.SolveWithParameters(params)
-    when, model.stop.when = model.stop.when, None  # not a phase's end: the pairs are not in
-    try:
+    with _stop_lifted(model):  # not a phase's end: the pairs are not in
         start = _move_pairs(model, data, start, time.perf_counter() + share)
-    finally:
-        model.stop.when = when
     return _search_on(model, start, params, end) if search else start
-
-
-def _other_pinned_plan(
-    model: _Model, data: RoutingInput, params: Any, phase_end: float, seed: int, conn: Any
-) -> None:
-    """Child process: :func:`_pinned_plan` (no search) with PyVRP's ``seed``; send a :data:`_Found`.
-
-    Sends ``None`` when no plan was made or the start failed (:func:`_send_plan`).
-    """
-    _send_plan(
-        model, lambda: _pinned_plan(model, data, params, phase_end, search=False, seed=seed), conn
-    )
 
 
 def _search_on(model: _Model, start: Any, params: Any, end: float) -> Any:
@@ -1040,10 +1055,11 @@ def _multi_start(
     When pairs are all that keeps PyVRP out (:func:`rounds._pyvrp.pinnable`), this process
     makes PyVRP's plan with the pairs pinned on time, completed by the pair moves
     (:func:`_pinned_plan`, a plan within seconds), and the spare core runs cost insertion,
-    or, when that has no plan by then, makes another pinned plan with another PyVRP seed
-    (:func:`_pinned_starts`); the caller's rounds (:func:`_improve`) go on from the best.
-    (Cost insertion grows with the cube of the problem's size and does not finish on a few
-    hundred visits; where it finishes at once, local search from it is exact.)
+    or, when that has no plan within a small share of the time, makes another pinned plan
+    with another PyVRP seed (:func:`_pinned_starts`); the caller's rounds (:func:`_improve`)
+    go on from the best. (Cost insertion grows with the cube of the problem's size and does
+    not finish on a few hundred visits; where it finishes at once, local search from it is
+    exact.)
 
     Returns the model (a new one when the search stopped at its first plan after
     ``deadline`` spent it, :func:`_renewed`) and the best assignment of it, or ``None`` when
@@ -1069,12 +1085,11 @@ def _multi_start(
         if plain and k == 0:
             children.append(_fork(_plain_start, data, limit_s))
         else:
-            other = pywrapcp.DefaultRoutingSearchParameters()
-            other.CopyFrom(params)
+            other = _copy_of(params)
             other.first_solution_strategy = getattr(
                 routing_enums_pb2.FirstSolutionStrategy, strategy
             )
-            children.append(_fork(_other_start, model, other, None))
+            children.append(_fork(_other_start, model, other))
     solution = routing.SolveWithParameters(params)
     stopping = interrupt is not None and interrupt.requested
     if stopping:
@@ -1103,32 +1118,36 @@ def _pinned_starts(
 ) -> tuple[_Model, Any]:
     """:func:`_pinned_plan` here and, with ``n`` > 1, another start on a spare core; the best.
 
-    The spare core runs cost insertion (``params``' strategy). When the insertion has its
-    first plan by the time the pinned plan here is complete (small problems: it is exact
-    where PyVRP's plan is pinned), both search on until ``deadline``, guided local search here
-    from the pinned plan, and the cheaper plan is kept. Otherwise the insertion is abandoned
-    (it grows with the cube of the problem's size) and the spare core makes another pinned
-    plan with another PyVRP seed (:func:`_other_pinned_plan`) while guided local search goes
-    on here from this one until the other is due; the cheaper is returned, and the caller's
-    rounds (:func:`_improve`) go on from it. A Ctrl-C here (``interrupt``) is passed on to
-    the spare core, and its plan is not waited for beyond a moment.
+    The spare core runs :func:`_insertion_or_pinned`: cost insertion (``params``' strategy)
+    when it has its first plan within :data:`INSERTION_SHARE` of the time to ``deadline``
+    (a few dozen visits: it is exact where PyVRP's plan is pinned), and guided local search
+    from it until ``deadline`` while guided local search goes on here from the pinned plan;
+    otherwise (it grows with the cube of the problem's size, and a late first plan leaves
+    local search too little time) another pinned plan with another PyVRP seed, while guided
+    local search goes on here until that one is due. The cheaper plan is returned, and the
+    caller's rounds (:func:`_improve`) go on from it. A Ctrl-C here (``interrupt``) is passed
+    on to the spare core, and its plan is not waited for beyond a moment.
     """
     if n == 1:
         return _renewed(model, data, _pinned_plan(model, data, params, deadline))
     first = multiprocessing.get_context("fork").Event()
-    insertion = pywrapcp.DefaultRoutingSearchParameters()
-    insertion.CopyFrom(params)
-    insertion.time_limit.FromMilliseconds(int(max(0.05, deadline - time.perf_counter()) * 1000))
-    child, receive = _fork(_other_start, model, insertion, first)
+    started = time.perf_counter()
+    give_up_at = started + INSERTION_SHARE * max(0.0, deadline - started)
+    child, receive = _fork(
+        _insertion_or_pinned, model, data, params, deadline, give_up_at, data.seed + 1, first
+    )
     solution = _pinned_plan(model, data, params, deadline, search=False)
-    if first.is_set():
+    # Decided by now unless the pinned plan came first: a moment more for a late insertion.
+    raced = first.wait(timeout=max(0.0, give_up_at - time.perf_counter()) + 0.5)
+    if raced:
         collect_by = deadline
     else:
-        _kill(child)
-        receive.close()
-        started = time.perf_counter()
-        collect_by = started + 2 * PINNED_START_SHARE * max(0.0, deadline - started)
-        child, receive = _fork(_other_pinned_plan, model, data, params, deadline, data.seed + 1)
+        collect_by = give_up_at + 2 * PINNED_START_SHARE * max(0.0, deadline - give_up_at)
+    _log.debug(
+        "pinned plan: %s; beside it, %s",
+        _cost(solution),
+        "cost insertion" if raced else "a pinned plan with another seed",
+    )
     if solution is not None and not model.stop.fired:
         solution = _search_on(model, solution, params, collect_by)
     stopping = interrupt is not None and interrupt.requested
@@ -1136,12 +1155,48 @@ def _pinned_starts(
         _interrupt_children([(child, receive)])
     wait = 2.0 if stopping else max(1.0, collect_by - time.perf_counter() + 1.0)
     found = _collect(child, receive, wait)
+    _log.debug("starts: %s here, %s beside", _cost(solution), None if found is None else found[0])
     model, solution = _renewed(model, data, solution)
-    when, model.stop.when = model.stop.when, None  # a restore, not the phase's search
-    try:
+    with _stop_lifted(model):  # a restore, not the phase's search
         return model, _cheaper(model, solution, found)
-    finally:
-        model.stop.when = when
+
+
+#: Share of the starts' time within which cost insertion beside the pinned plan must have
+#: its first plan (:func:`_insertion_or_pinned`); later, another pinned plan is made instead.
+INSERTION_SHARE = 0.05
+
+
+def _insertion_or_pinned(
+    model: _Model,
+    data: RoutingInput,
+    params: Any,
+    deadline: float,
+    give_up_at: float,
+    seed: int,
+    first: Any,
+    conn: Any,
+) -> None:
+    """Child process: cost insertion then local search, or a pinned plan; send a :data:`_Found`.
+
+    Cost insertion (``params``' strategy) with a time limit of ``give_up_at``: when it has
+    its plan before then, the event ``first`` is set and guided local search goes on from it
+    until ``deadline``; otherwise :func:`_pinned_plan` (no search) with PyVRP's ``seed``
+    stands in. Sends ``None`` when no plan was made or the start failed (:func:`_send_plan`).
+    """
+
+    def make() -> Any:
+        insertion = _copy_of(params, max(0.001, give_up_at - time.perf_counter()))
+        insertion.solution_limit = 1  # the insertion's plan, before any local search
+        inserted = None
+        if time.perf_counter() < give_up_at:
+            inserted = model.routing.SolveWithParameters(insertion)
+        if inserted is None or time.perf_counter() >= give_up_at:
+            # Stopped by its limit, the insertion returns the plan with nothing done.
+            return _pinned_plan(model, data, params, deadline, search=False, seed=seed)
+        first.set()
+        return _search_on(model, inserted, params, deadline)
+
+    _send_plan(model, make, conn)
 
 
 def _starts(model: _Model, solution: Any) -> dict[int, int]:
@@ -1233,9 +1288,20 @@ def _improve(
                 solution = searched
         if interrupt.requested:
             _interrupt_children(children)
+        here, beside = _cost(solution), []
         for child, receive in children:
             wait = 2.0 if interrupt.requested else max(1.0, round_end - time.perf_counter() + 1.0)
-            solution = _cheaper(model, solution, _collect(child, receive, wait))
+            found = _collect(child, receive, wait)
+            beside.append(None if found is None else found[0])
+            solution = _cheaper(model, solution, found)
+        _log.debug(
+            "round %d (%.1f s, %s here): %s here, %s beside",
+            round_no,
+            length,
+            "PyVRP" if pyvrp_here else "local search",
+            here,
+            beside,
+        )
         if not in_rounds:
             break
     return solution

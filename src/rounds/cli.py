@@ -6,6 +6,7 @@ value) with exit status 2; ``rounds check`` exits 1 when the plan breaks any rul
 
 from __future__ import annotations
 
+import logging
 import sys
 import warnings
 from collections.abc import Callable
@@ -52,6 +53,21 @@ Network = Annotated[
         "without it, crow-fly estimates.",
     ),
 ]
+Verbose = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", help="Log the search's progress (starts, phases, rounds) to stderr."
+    ),
+]
+
+
+def _log_progress() -> None:
+    """Send the ``rounds`` loggers' DEBUG records to stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+    logger = logging.getLogger("rounds")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -83,8 +99,15 @@ def _network_source(network: Path | None) -> MatrixSource | None:
 
 
 def _solve_and_report(
-    problem_path: Path, output: Path, time_limit: float, seed: int, network: Path | None = None
+    problem_path: Path,
+    output: Path,
+    time_limit: float,
+    seed: int,
+    network: Path | None = None,
+    verbose: bool = False,
 ) -> None:
+    if verbose:
+        _log_progress()
     problem = _guarded(lambda: load_problem(problem_path))
     source = _network_source(network)
     # Street matrices are built (or read from the cache) before the solver's clock starts.
@@ -119,6 +142,7 @@ def demo(
         bool,
         typer.Option("--crow-fly", help="Use crow-fly estimates instead of the bundled streets."),
     ] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Solve the bundled Kilburn & Belsize Park example on its streets and print its summary.
 
@@ -126,7 +150,7 @@ def demo(
     the first run builds the walk, cycle and drive networks and caches them.
     """
     network = None if crow_fly else _guarded(demo_network_path)
-    _solve_and_report(_guarded(demo_problem_path), output, time_limit, seed, network)
+    _solve_and_report(_guarded(demo_problem_path), output, time_limit, seed, network, verbose)
 
 
 @app.command("solve")
@@ -136,9 +160,10 @@ def solve_command(
     time_limit: TimeLimit = 10.0,
     seed: Seed = 0,
     network: Network = None,
+    verbose: Verbose = False,
 ) -> None:
     """Plan rounds for PROBLEM and write the plan to --output."""
-    _solve_and_report(problem, output, time_limit, seed, network)
+    _solve_and_report(problem, output, time_limit, seed, network, verbose)
 
 
 @app.command("check")
