@@ -1210,6 +1210,10 @@ def _starts(model: _Model, solution: Any) -> dict[int, int]:
 #: the pins is the pair moves and local search of the next round.
 PINNED_ROUND_SHARE = 1 / 8
 PINNED_ROUND_MIN_S = 2.0
+#: Rounds of :func:`_improve` without PyVRP (pair moves, then guided local search, which a
+#: round restarts): this share of the time left, and at least :data:`MOVES_ROUND_MIN_S`.
+MOVES_ROUND_SHARE = 1 / 3
+MOVES_ROUND_MIN_S = 5.0
 
 
 def _improve(
@@ -1246,9 +1250,12 @@ def _improve(
         remaining = deadline - time.perf_counter()
         if remaining < 0.05:
             break
+        share, least = PINNED_ROUND_SHARE, PINNED_ROUND_MIN_S
+        if not pinned:
+            share, least = MOVES_ROUND_SHARE, MOVES_ROUND_MIN_S
         length = remaining
-        if in_rounds and remaining >= 2 * PINNED_ROUND_MIN_S:
-            length = max(PINNED_ROUND_MIN_S, PINNED_ROUND_SHARE * remaining)
+        if in_rounds and remaining >= 2 * least:
+            length = max(least, share * remaining)
         now = time.perf_counter()
         round_end = now + length
         moves_s = PAIR_MOVES_SHARE * length if moves_pairs else 0.0
