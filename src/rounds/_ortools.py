@@ -1245,14 +1245,16 @@ def _improve(
         _pyvrp.preload()
     moves_pairs = bool(_pairs.pairs_of(data))
     in_rounds = pinned or moves_pairs
+    share, least = (
+        (PINNED_ROUND_SHARE, PINNED_ROUND_MIN_S)
+        if pinned
+        else (MOVES_ROUND_SHARE, MOVES_ROUND_MIN_S)
+    )
     round_no = 0
     while not interrupt.requested:
         remaining = deadline - time.perf_counter()
         if remaining < 0.05:
             break
-        share, least = PINNED_ROUND_SHARE, PINNED_ROUND_MIN_S
-        if not pinned:
-            share, least = MOVES_ROUND_SHARE, MOVES_ROUND_MIN_S
         length = remaining
         if in_rounds and remaining >= 2 * least:
             length = max(least, share * remaining)
