@@ -140,6 +140,18 @@ def test_a_tiny_time_limit_still_gives_a_complete_valid_plan() -> None:
     assert plan.kpis.visits + plan.kpis.visits_unallocated == len(problem.visit_by_id)
 
 
+def test_half_a_second_places_every_visit_of_a_small_problem_every_time(
+    small_problem: Problem,
+) -> None:
+    # Two walkers can do all eleven visits; the search must not leave any to a race between
+    # its parallel starts (a share of a short limit is less than a forked process needs).
+    for seed in range(4):
+        plan, elapsed = timed_solve(small_problem, 0.5, seed=seed)
+        assert plan.unallocated == (), f"seed {seed}: {[u.visit_id for u in plan.unallocated]}"
+        assert check(small_problem, plan) == []
+        assert elapsed <= SLACK * 0.5, f"seed {seed}: {elapsed:.3f} s for a 0.5 s limit"
+
+
 # -- hopeless problems ------------------------------------------------------------------------
 
 

@@ -1120,6 +1120,7 @@ def _pinned_starts(
 
     The spare core runs :func:`_insertion_or_pinned`: cost insertion (``params``' strategy)
     when it has its first plan within :data:`INSERTION_SHARE` of the time to ``deadline``
+    (:data:`INSERTION_MIN_S` at least)
     (a few dozen visits: it is exact where PyVRP's plan is pinned), and guided local search
     from it until ``deadline`` while guided local search goes on here from the pinned plan;
     otherwise (it grows with the cube of the problem's size, and a late first plan leaves
@@ -1132,7 +1133,8 @@ def _pinned_starts(
         return _renewed(model, data, _pinned_plan(model, data, params, deadline))
     first = multiprocessing.get_context("fork").Event()
     started = time.perf_counter()
-    give_up_at = started + INSERTION_SHARE * max(0.0, deadline - started)
+    left = max(0.0, deadline - started)
+    give_up_at = started + min(left, max(INSERTION_SHARE * left, INSERTION_MIN_S))
     child, receive = _fork(
         _insertion_or_pinned, model, data, params, deadline, give_up_at, data.seed + 1, first
     )
@@ -1163,7 +1165,11 @@ def _pinned_starts(
 
 #: Share of the starts' time within which cost insertion beside the pinned plan must have
 #: its first plan (:func:`_insertion_or_pinned`); later, another pinned plan is made instead.
+#: At least :data:`INSERTION_MIN_S` seconds (within the starts' time): on a small problem
+#: the insertion takes milliseconds, and a share of a short time limit is less than the
+#: time a forked process takes to start, so the race would be decided by the machine's load.
 INSERTION_SHARE = 0.05
+INSERTION_MIN_S = 0.25
 
 
 def _insertion_or_pinned(
