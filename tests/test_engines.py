@@ -407,6 +407,36 @@ def test_rounds_alternate_here_and_every_search_has_a_seed_of_its_own(
     assert _ortools._restore_tasks(model, _ortools._task_routes(model, best)) is not None
 
 
+def test_rounds_that_gain_nothing_kick_the_best_plan_and_return_the_best_seen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A small problem soon stops gaining: the best plan is kicked (a neighbourhood of tasks
+    # taken out, pairs whole), the rounds go on from there, and what comes back is the best
+    # plan seen, every task in it, never a kicked one.
+    monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
+    monkeypatch.setattr(_ortools, "PINNED_ROUND_MIN_S", 0.2)
+    data = paired_input(n_tasks=20)
+    model = _ortools._build(data)
+    solution = _solved(model)
+    kicked: list[tuple[int, int]] = []
+    real_kicked = _ortools._kicked
+
+    def kick(model: Any, data: Any, best: Any, rng: Any) -> Any:
+        plan = real_kicked(model, data, best, rng)
+        kicked.append((best.ObjectiveValue(), plan.ObjectiveValue()))
+        return plan
+
+    monkeypatch.setattr(_ortools, "_kicked", kick)
+    with _ortools._StopOnInterrupt(model.routing) as interrupt:
+        best = _ortools._improve(model, data, solution, time.perf_counter() + 3.0, interrupt, True)
+    assert kicked
+    assert all(after > before for before, after in kicked)  # tasks were taken out
+    assert best.ObjectiveValue() <= min(before for before, _ in kicked)
+    assert best.ObjectiveValue() <= solution.ObjectiveValue()
+    done = sorted(t for route in _ortools._task_routes(model, best) for t in route)
+    assert done == sorted(t for route in _ortools._task_routes(model, solution) for t in route)
+
+
 def test_a_round_here_stops_when_told_and_keeps_a_plan_no_worse() -> None:
     # Ctrl-C during this core's PyVRP round: PyVRP stops at once and the pair moves are
     # skipped; the plan it returns is the plan it started from or better.

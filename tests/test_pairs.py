@@ -81,6 +81,20 @@ def test_a_move_that_breaks_a_window_is_not_proposed() -> None:
     assert _pairs.relocations(data, LATE_PLAN, pair) == []
 
 
+def test_a_kick_takes_out_the_nearest_tasks_and_every_task_tied_to_them() -> None:
+    data = double_up_input(gaps=[GapSpec(2, 3, min_gap=0)])
+    routes = [[2, 0], [3, 1]]
+    # Task 2 alone is nearest itself, but its gap ties task 3 to it.
+    assert _pairs.ruin(data, routes, seed=2, size=1) == [[0], [1]]
+    # From the double-up's place: both halves of it, nothing else.
+    assert _pairs.ruin(data, routes, seed=0, size=1) == [[2], [3]]
+    assert _pairs.ruin(data, routes, seed=0, size=2) == [[2], [3]]
+    # Three nearest: the double-up and task 2 (25 minutes away), and task 3 tied to 2.
+    assert _pairs.ruin(data, routes, seed=0, size=3) == [[], []]
+    # Undone tasks are not counted among the nearest.
+    assert _pairs.ruin(data, [[2], [3]], seed=0, size=1) == [[], []]
+
+
 def test_moving_pairs_makes_the_plan_cheaper_and_keeps_the_pair_together() -> None:
     data = double_up_input()
     model = _ortools._build(data)

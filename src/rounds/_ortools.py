@@ -18,6 +18,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import random
 import signal
 import threading
 import time
@@ -1244,7 +1245,10 @@ def _improve(
     PyVRP searches have seeds of their own. The next round starts from the cheapest plan.
     Local search and the pair moves move the pairs, and keep the costs PyVRP does not see
     (the largest lateness, preferences); PyVRP, much faster on plain routing, shortens the
-    routes between them.
+    routes between them. When ``pinned`` and :data:`KICK_AFTER_ROUNDS` rounds in a row gain
+    nothing, the rounds go on from the best plan kicked (:func:`_kicked`: a neighbourhood of
+    tasks taken out, an iterated local search); the best plan seen is kept apart and
+    returned.
     """
     routing = model.routing
     if pinned:
@@ -1257,10 +1261,18 @@ def _improve(
         else (MOVES_ROUND_SHARE, MOVES_ROUND_MIN_S)
     )
     round_no = 0
+    # Each phase kicks other neighbourhoods: the seed and the plan it starts from.
+    best, stalled = solution, 0
+    rng = random.Random(f"{data.seed}:{solution.ObjectiveValue()}")
     while not interrupt.requested:
         remaining = deadline - time.perf_counter()
         if remaining < 0.05:
             break
+        if pinned and stalled >= KICK_AFTER_ROUNDS and remaining >= KICK_LEAST_ROUNDS * least:
+            kicked = _kicked(model, data, best, rng)
+            if kicked is not None:
+                solution, stalled = kicked, 0
+        start_cost = solution.ObjectiveValue()
         length = remaining
         if in_rounds and remaining >= 2 * least:
             length = max(least, share * remaining)
@@ -1319,9 +1331,42 @@ def _improve(
             here,
             beside,
         )
+        stalled = 0 if solution.ObjectiveValue() < start_cost else stalled + 1
+        if solution.ObjectiveValue() < best.ObjectiveValue():
+            best = solution
         if not in_rounds:
             break
-    return solution
+    return best
+
+
+#: Rounds of :func:`_improve` in a row that gain nothing before the best plan is kicked
+#: (:func:`_kicked`), when at least :data:`KICK_LEAST_ROUNDS` shortest rounds are left.
+KICK_AFTER_ROUNDS = 2
+KICK_LEAST_ROUNDS = 3
+#: Share of the tasks a kick takes out (at least :data:`KICK_LEAST_TASKS`), with the
+#: tasks tied to them.
+KICK_SHARE = 0.1
+KICK_LEAST_TASKS = 4
+
+
+def _kicked(model: _Model, data: RoutingInput, best: Any, rng: random.Random) -> Any:
+    """``best`` with a neighbourhood of tasks taken out (:func:`rounds._pairs.ruin`), or ``None``.
+
+    Rounds where neither PyVRP nor the pair moves nor local search gain anything leave a
+    plan whose pairs are pinned where the search cannot move them; taking out the tasks
+    nearest a random task, pairs whole, lets the next rounds put them back around new
+    minutes (PyVRP routes the rest around the pairs left, the pair moves put the pairs in).
+    The rounds go on from the kicked plan; :func:`_improve` keeps the best plan apart.
+    """
+    routes = _task_routes(model, best)
+    done = [t for route in routes for t in route]
+    if not done:
+        return None
+    size = max(KICK_LEAST_TASKS, round(KICK_SHARE * len(done)))
+    seed = rng.choice(done)
+    kicked = _restore_tasks(model, _pairs.ruin(data, routes, seed, size))
+    _log.debug("kick around task %d: %s -> %s", seed, best.ObjectiveValue(), _cost(kicked))
+    return kicked
 
 
 #: Candidates of each pair :func:`_move_pairs` prices exactly (the best estimates).

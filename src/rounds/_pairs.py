@@ -34,7 +34,9 @@ __all__ = [
     "lateness",
     "pairs_of",
     "relocations",
+    "ruin",
     "separate_owners",
+    "without",
 ]
 
 #: A plan as the adapter reads it: per vehicle, ``(task, start minute)`` in order.
@@ -126,6 +128,49 @@ def separate_owners(data: RoutingInput, routes: Sequence[Sequence[int]]) -> list
         if owner_of.get(a, -1) >= 0 and owner_of.get(a) == owner_of.get(b)
     }
     return [[t for t in route if t not in dropped] for route in routes]
+
+
+def ruin(
+    data: RoutingInput, routes: Sequence[Sequence[int]], seed: int, size: int
+) -> list[list[int]]:
+    """``routes`` less the ``size`` tasks nearest to task ``seed``, and every task tied to them.
+
+    Nearest by travel minutes (the first travel mode) from the seed's place, among the tasks
+    the routes do. A task tied to a removed one (a double-up, a gap, a pair of tasks that
+    need different carers) goes too (:func:`without`), so the pairs come back as pairs: the
+    pair moves put them in where the rest of their neighbourhood no longer stands in the
+    way, and the search routes the other tasks around their new minutes. A kick out of a
+    plan where no move of the search helps (iterated local search).
+    """
+    done = [t for route in routes for t in route]
+    travel = data.travel_min[0]
+    here = data.tasks[seed].place
+    nearest = sorted(done, key=lambda t: (int(travel[here, data.tasks[t].place]), t))
+    return without(data, routes, nearest[:size])
+
+
+def without(
+    data: RoutingInput, routes: Sequence[Sequence[int]], tasks: Sequence[int]
+) -> list[list[int]]:
+    """``routes`` less ``tasks`` and every task tied to them, directly or through others.
+
+    Tied: the two tasks of a double-up, of a gap, or of a pair that needs different carers.
+    """
+    links: dict[int, set[int]] = {}
+    tied = [(s.first, s.second) for s in data.synchronised]
+    tied += [(g.before, g.after) for g in data.gaps]
+    tied += list(data.different_owners)
+    for a, b in tied:
+        links.setdefault(a, set()).add(b)
+        links.setdefault(b, set()).add(a)
+    removed: set[int] = set()
+    stack = list(tasks)
+    while stack:
+        t = stack.pop()
+        if t not in removed:
+            removed.add(t)
+            stack.extend(links.get(t, ()))
+    return [[t for t in route if t not in removed] for route in routes]
 
 
 def lateness(data: RoutingInput, pair: Pair, starts: dict[int, int]) -> int:
