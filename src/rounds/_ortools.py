@@ -1120,10 +1120,10 @@ def _pinned_starts(
     """:func:`_pinned_plan` here and, with ``n`` > 1, another start on a spare core; the best.
 
     The spare core runs :func:`_insertion_or_pinned`: cost insertion (``params``' strategy)
-    when it has its first plan within :data:`INSERTION_SHARE` of the time to ``deadline``
-    (:data:`INSERTION_MIN_S` at least)
-    (a few dozen visits: it is exact where PyVRP's plan is pinned), and guided local search
-    from it until ``deadline`` while guided local search goes on here from the pinned plan;
+    when it has its first plan within :data:`INSERTION_SHARE` of the time to ``deadline``,
+    and :data:`INSERTION_MIN_S` at least (a few dozen visits: it is exact where PyVRP's plan
+    is pinned), and guided local search from it until ``deadline`` while guided local search
+    goes on here from the pinned plan;
     otherwise (it grows with the cube of the problem's size, and a late first plan leaves
     local search too little time) another pinned plan with another PyVRP seed, while guided
     local search goes on here until that one is due. The cheaper plan is returned, and the

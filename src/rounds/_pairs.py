@@ -36,6 +36,7 @@ __all__ = [
     "relocations",
     "ruin",
     "separate_owners",
+    "tied",
     "without",
 ]
 
@@ -149,18 +150,24 @@ def ruin(
     return without(data, routes, nearest[:size])
 
 
+def tied(data: RoutingInput) -> list[tuple[int, int]]:
+    """Every two tasks whose starts or carers are tied: double-ups, gaps, different carers."""
+    pairs = [(s.first, s.second) for s in data.synchronised]
+    pairs += [(g.before, g.after) for g in data.gaps]
+    pairs += list(data.different_owners)
+    return pairs
+
+
 def without(
     data: RoutingInput, routes: Sequence[Sequence[int]], tasks: Sequence[int]
 ) -> list[list[int]]:
     """``routes`` less ``tasks`` and every task tied to them, directly or through others.
 
-    Tied: the two tasks of a double-up, of a gap, or of a pair that needs different carers.
+    Tied: the two tasks of a double-up, of a gap, or of a pair that needs different carers
+    (:func:`tied`).
     """
     links: dict[int, set[int]] = {}
-    tied = [(s.first, s.second) for s in data.synchronised]
-    tied += [(g.before, g.after) for g in data.gaps]
-    tied += list(data.different_owners)
-    for a, b in tied:
+    for a, b in tied(data):
         links.setdefault(a, set()).add(b)
         links.setdefault(b, set()).add(a)
     removed: set[int] = set()

@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rounds import _pairs
+
 if TYPE_CHECKING:
     from rounds._ortools import RoutingInput, TaskSpec
 
@@ -111,10 +113,7 @@ def expressible(data: RoutingInput) -> bool:
 
 def _paired(data: RoutingInput) -> set[int]:
     """The tasks in a pair: double-ups, gaps and tasks that need different carers."""
-    pairs = [(s.first, s.second) for s in data.synchronised]
-    pairs += [(g.before, g.after) for g in data.gaps]
-    pairs += list(data.different_owners)
-    return {t for pair in pairs for t in pair}
+    return {t for pair in _pairs.tied(data) for t in pair}
 
 
 def _unpaired(data: RoutingInput) -> RoutingInput:
