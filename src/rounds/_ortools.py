@@ -1245,8 +1245,8 @@ def _improve(
     PyVRP searches have seeds of their own. The next round starts from the cheapest plan.
     Local search and the pair moves move the pairs, and keep the costs PyVRP does not see
     (the largest lateness, preferences); PyVRP, much faster on plain routing, shortens the
-    routes between them. When ``pinned`` and :data:`KICK_AFTER_ROUNDS` rounds in a row gain
-    nothing, the rounds go on from the best plan kicked (:func:`_kicked`: a neighbourhood of
+    routes between them. When ``pinned`` and a round gains nothing (:data:`KICK_AFTER_ROUNDS`),
+    the rounds go on from the best plan kicked (:func:`_kicked`: a neighbourhood of
     tasks taken out, an iterated local search); the best plan seen is kept apart and
     returned.
     """
@@ -1340,8 +1340,9 @@ def _improve(
 
 
 #: Rounds of :func:`_improve` in a row that gain nothing before the best plan is kicked
-#: (:func:`_kicked`), when at least :data:`KICK_LEAST_ROUNDS` shortest rounds are left.
-KICK_AFTER_ROUNDS = 2
+#: (:func:`_kicked`), when at least :data:`KICK_LEAST_ROUNDS` shortest rounds are left: one
+#: (two in the fourteenth round; docs/benchmarks.md, fifteenth round).
+KICK_AFTER_ROUNDS = 1
 KICK_LEAST_ROUNDS = 3
 #: Share of the tasks a kick takes out (at least :data:`KICK_LEAST_TASKS`), with the
 #: tasks tied to them.
