@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import multiprocessing
+import random
 import time
 import types
 from typing import Any
@@ -396,6 +397,7 @@ def test_rounds_alternate_here_and_every_search_has_a_seed_of_its_own(
 
     monkeypatch.setattr(_ortools, "_fork", fork)
     monkeypatch.setattr(_ortools, "_pyvrp_round", pyvrp_round)
+    monkeypatch.setattr(_ortools._Repins, "exhausted", lambda self: True)  # no re-pin rounds
     model = _ortools._build(data)
     solution = _solved(model)
     with _ortools._StopOnInterrupt(model.routing) as interrupt:
@@ -427,6 +429,7 @@ def test_rounds_that_gain_nothing_kick_the_best_plan_and_return_the_best_seen(
         return plan
 
     monkeypatch.setattr(_ortools, "_kicked", kick)
+    monkeypatch.setattr(_ortools._Repins, "exhausted", lambda self: True)  # kick at once
     with _ortools._StopOnInterrupt(model.routing) as interrupt:
         best = _ortools._improve(model, data, solution, time.perf_counter() + 3.0, interrupt, True)
     assert kicked
@@ -435,6 +438,67 @@ def test_rounds_that_gain_nothing_kick_the_best_plan_and_return_the_best_seen(
     assert best.ObjectiveValue() <= solution.ObjectiveValue()
     done = sorted(t for route in _ortools._task_routes(model, best) for t in route)
     assert done == sorted(t for route in _ortools._task_routes(model, solution) for t in route)
+
+
+def test_rounds_that_gain_nothing_try_the_re_pin_moves_of_the_best_plan_before_a_kick(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A round that gains nothing tries re-pin moves of the best plan (a pair elsewhere,
+    # PyVRP routing the rest around it) before any kick, and what comes back is the best
+    # plan seen, every task in it.
+    monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
+    monkeypatch.setattr(_ortools, "PINNED_ROUND_MIN_S", 0.2)
+    monkeypatch.setattr(_ortools, "REPIN_MOVES", True)
+    data = paired_input(n_tasks=20)
+    model = _ortools._build(data)
+    solution = _solved(model)
+    events: list[str] = []
+    real_search, real_kicked = _ortools._Repins.search, _ortools._kicked
+
+    def search(self: Any, end: float, seed: int) -> Any:
+        events.append("re-pin")
+        return real_search(self, end, seed)
+
+    def kick(model: Any, data: Any, best: Any, rng: Any) -> Any:
+        events.append("kick")
+        return real_kicked(model, data, best, rng)
+
+    monkeypatch.setattr(_ortools._Repins, "search", search)
+    monkeypatch.setattr(_ortools, "_kicked", kick)
+    with _ortools._StopOnInterrupt(model.routing) as interrupt:
+        best = _ortools._improve(model, data, solution, time.perf_counter() + 4.0, interrupt, True)
+    assert events
+    assert events[0] == "re-pin"
+    assert best.ObjectiveValue() <= solution.ObjectiveValue()
+    done = sorted(t for route in _ortools._task_routes(model, best) for t in route)
+    assert done == sorted(t for route in _ortools._task_routes(model, solution) for t in route)
+
+
+def test_a_re_pin_move_gives_a_cheaper_plan_with_every_task_or_nothing() -> None:
+    data = paired_input(n_tasks=20)
+    model = _ortools._build(data)
+    solution = _solved(model)
+    repins = _ortools._Repins(model, data, solution, random.Random(0))
+    assert not repins.exhausted()  # four pairs in two routes: there are places to try
+    tried = 0
+    while not repins.exhausted() and tried < 50:
+        moved = repins.search(time.perf_counter() + 0.3, seed=tried)
+        tried += 1
+        if moved is None:
+            continue
+        assert moved.ObjectiveValue() < solution.ObjectiveValue()
+        done = sorted(t for route in _ortools._task_routes(model, moved) for t in route)
+        assert done == sorted(t for r in _ortools._task_routes(model, solution) for t in r)
+    assert repins.exhausted()
+
+
+def test_pyvrp_stops_after_its_patience_runs_out() -> None:
+    data = grid_input(n_tasks=12)
+    started = time.perf_counter()
+    routes = _pyvrp.plain_routing(data, 30.0, seed=3, patience=50)
+    assert time.perf_counter() - started < 10  # not the 30 s it was given
+    assert routes is not None
+    assert sorted(t for r in routes for t in r) == list(range(12))
 
 
 def test_a_round_here_stops_when_told_and_keeps_a_plan_no_worse() -> None:

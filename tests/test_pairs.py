@@ -70,6 +70,30 @@ def test_a_pair_already_where_it_belongs_is_not_moved() -> None:
     assert _pairs.relocations(data, on_time, pair) == []
 
 
+def test_other_places_for_a_pair_are_proposed_when_asked_whatever_they_cost() -> None:
+    # A re-pin move takes a pair elsewhere though it costs more as the routes stand.
+    data = double_up_input()
+    (pair,) = _pairs.pairs_of(data)
+    on_time = [[(0, 540), (2, 595)], [(1, 540), (3, 595)]]
+    moves = _pairs.Moves(data, on_time)
+    assert moves.relocations(pair) == []
+    elsewhere = moves.relocations(pair, limit=3, improving=False)
+    assert elsewhere
+    assert [[0, 2], [1, 3]] not in [sorted(plan) for plan in elsewhere]  # not where it is
+    for plan in elsewhere:
+        assert sorted(t for route in plan for t in route) == [0, 1, 2, 3]
+        assert not any({0, 1} <= set(route) for route in plan)  # two carers still
+
+
+def test_the_moves_of_one_plan_match_the_moves_priced_one_at_a_time() -> None:
+    data = double_up_input(gaps=[GapSpec(2, 3, min_gap=0, max_gap=60)])
+    moves = _pairs.Moves(data, LATE_PLAN)
+    for pair in _pairs.pairs_of(data):
+        assert moves.relocations(pair) == _pairs.relocations(data, LATE_PLAN, pair)
+    half = [[(2, 540)], [(1, 625)]]
+    assert _pairs.Moves(data, half).insertions(3) == _pairs.insertions(data, half, 3)
+
+
 def test_a_move_that_breaks_a_window_is_not_proposed() -> None:
     # Task 2 must start by 9:10: putting the pair before it would push it past its window.
     data = double_up_input()

@@ -834,23 +834,25 @@ def _pyvrp_round(
     end: float,
     seed: int,
     stop: Any = None,
+    patience: int | None = None,
 ) -> Any:
     """A round of PyVRP around a plan, then the pair moves; the plan found, or ``None``.
 
     PyVRP searches ``restricted`` (:func:`rounds._pyvrp.around` the plan) from ``plan`` with
     ``seed`` until ``moves_from``; its routes are restored on ``model`` and the pairs moved as
     one (:func:`_move_pairs`) until ``end``. ``stop`` (a callable, or ``None``) returning
-    true ends PyVRP's search early and skips the moves. Returns the plan (an assignment of
+    true ends PyVRP's search early and skips the moves; PyVRP also stops after
+    ``patience`` iterations in a row without a better plan. Returns the plan (an assignment of
     ``model``), or ``None`` when PyVRP found nothing the model accepts.
     """
     limit = max(0.05, moves_from - time.perf_counter())
-    routes = _pyvrp.plain_routing(restricted, limit, plan, seed=seed, stop=stop)
+    routes = _pyvrp.plain_routing(restricted, limit, plan, seed=seed, stop=stop, patience=patience)
     model.stop.when = None
     start = None if routes is None else _restore_tasks(model, routes)
     if start is None:
         return None
     if stop is None or not stop():
-        start = _move_pairs(model, data, start, end)
+        start = _move_pairs(model, data, start, end, seed)
     return start
 
 
@@ -937,7 +939,8 @@ def _pinned_plan(
     if start is None:
         return model.routing.SolveWithParameters(params)
     with _stop_lifted(model):  # not a phase's end: the pairs are not in
-        start = _move_pairs(model, data, start, time.perf_counter() + share)
+        pyvrp_seed = data.seed if seed is None else seed
+        start = _move_pairs(model, data, start, time.perf_counter() + share, pyvrp_seed)
     return _search_on(model, start, params, end) if search else start
 
 
@@ -1003,6 +1006,8 @@ def _collect(child: Any, receive: Any, wait_s: float) -> _Found | None:
             found = receive.recv()
         except EOFError:
             found = None
+    else:
+        _log.debug("a forked search sent nothing within %.1f s", wait_s)
     child.join(timeout=1.0)
     if child.is_alive():
         _kill(child)
@@ -1140,12 +1145,17 @@ def _pinned_starts(
         _insertion_or_pinned, model, data, params, deadline, give_up_at, data.seed + 1, first
     )
     solution = _pinned_plan(model, data, params, deadline, search=False)
+    took = time.perf_counter() - started
     # Decided by now unless the pinned plan came first: a moment more for a late insertion.
     raced = first.wait(timeout=max(0.0, give_up_at - time.perf_counter()) + 0.5)
     if raced:
         collect_by = deadline
     else:
-        collect_by = give_up_at + 2 * PINNED_START_SHARE * max(0.0, deadline - give_up_at)
+        # The other pinned plan, begun at ``give_up_at``, takes about as long as this one.
+        collect_by = max(
+            give_up_at + 2 * PINNED_START_SHARE * max(0.0, deadline - give_up_at),
+            give_up_at + took,
+        )
     _log.debug(
         "pinned plan: %s; beside it, %s",
         _cost(solution),
@@ -1156,7 +1166,8 @@ def _pinned_starts(
     stopping = interrupt is not None and interrupt.requested
     if stopping:
         _interrupt_children([(child, receive)])
-    wait = 2.0 if stopping else max(1.0, collect_by - time.perf_counter() + 1.0)
+    # A moment more for the other plan's overheads (its fork, restore and send).
+    wait = 2.0 if stopping else max(1.0, collect_by - time.perf_counter() + max(1.0, took / 4))
     found = _collect(child, receive, wait)
     _log.debug("starts: %s here, %s beside", _cost(solution), None if found is None else found[0])
     model, solution = _renewed(model, data, solution)
@@ -1246,9 +1257,12 @@ def _improve(
     Local search and the pair moves move the pairs, and keep the costs PyVRP does not see
     (the largest lateness, preferences); PyVRP, much faster on plain routing, shortens the
     routes between them. When ``pinned`` and a round gains nothing (:data:`KICK_AFTER_ROUNDS`),
-    the rounds go on from the best plan kicked (:func:`_kicked`: a neighbourhood of
-    tasks taken out, an iterated local search); the best plan seen is kept apart and
-    returned.
+    with :data:`REPIN_MOVES` this core's next rounds try the re-pin moves of the best plan
+    (:class:`_Repins`: a pair put elsewhere and PyVRP routing the rest around it, the first
+    that gains kept); once every such move of it has been tried (at once without them), the
+    rounds go on from the best plan kicked
+    (:func:`_kicked`: a neighbourhood of tasks taken out, an iterated local search); the
+    best plan seen is kept apart and returned.
     """
     routing = model.routing
     if pinned:
@@ -1264,14 +1278,20 @@ def _improve(
     # Each phase kicks other neighbourhoods: the seed and the plan it starts from.
     best, stalled = solution, 0
     rng = random.Random(f"{data.seed}:{solution.ObjectiveValue()}")
+    repins: _Repins | None = None
     while not interrupt.requested:
         remaining = deadline - time.perf_counter()
         if remaining < 0.05:
             break
+        repin = False
         if pinned and stalled >= KICK_AFTER_ROUNDS and remaining >= KICK_LEAST_ROUNDS * least:
-            kicked = _kicked(model, data, best, rng)
-            if kicked is not None:
-                solution, stalled = kicked, 0
+            if REPIN_MOVES and (repins is None or repins.plan is not best):
+                repins = _Repins(model, data, best, rng)
+            repin = repins is not None and not repins.exhausted()
+            if not repin:
+                kicked = _kicked(model, data, best, rng)
+                if kicked is not None:
+                    solution, stalled = kicked, 0
         start_cost = solution.ObjectiveValue()
         length = remaining
         if in_rounds and remaining >= 2 * least:
@@ -1291,7 +1311,11 @@ def _improve(
             children.append(
                 _fork(_pinned_round, model, data, restricted, plan, pyvrp_end, round_end, seed)
             )
-        if pyvrp_here:
+        if repin and repins is not None:
+            moved = repins.search(round_end, seed + 1)
+            if moved is not None and moved.ObjectiveValue() < solution.ObjectiveValue():
+                solution = moved
+        elif pyvrp_here:
             try:
                 moved = _pyvrp_round(
                     model,
@@ -1309,7 +1333,7 @@ def _improve(
                 solution = moved
         else:
             if moves_pairs:
-                solution = _move_pairs(model, data, solution, moves_end)
+                solution = _move_pairs(model, data, solution, moves_end, seed + 1)
             left = max(0.05, round_end - time.perf_counter())
             params = _search_parameters(left)
             searched = routing.SolveFromAssignmentWithParameters(solution, params)
@@ -1327,7 +1351,7 @@ def _improve(
             "round %d (%.1f s, %s here): %s here, %s beside",
             round_no,
             length,
-            "PyVRP" if pyvrp_here else "local search",
+            "re-pins" if repin else "PyVRP" if pyvrp_here else "local search",
             here,
             beside,
         )
@@ -1337,6 +1361,94 @@ def _improve(
         if not in_rounds:
             break
     return best
+
+
+#: Whether rounds that gain nothing try re-pin moves (:class:`_Repins`) before a kick. Off:
+#: they reach B4's proven optimum, but a sweep of a larger plan's moves outlasts the run,
+#: so its kicks never come (D1 24 %; docs/benchmarks.md, eighteenth round).
+REPIN_MOVES = False
+#: Places a re-pin move tries for each pair (:class:`_Repins`), the best estimates first.
+REPIN_CHOICES = 3
+#: Most of the time left in a round one re-pin move's PyVRP search (and then its pair
+#: moves) may take, and the iterations in a row without a better plan that end PyVRP's
+#: search (it settles in milliseconds on small problems).
+REPIN_SHARE = 0.5
+REPIN_PATIENCE = 200
+
+
+class _Repins:
+    """Re-pin moves of one plan: a pair put elsewhere, and PyVRP routes the rest around it.
+
+    The pair moves (:func:`_move_pairs`) keep a pair's new place only when it is cheaper
+    with every other route as it is, and PyVRP keeps every pair where it is pinned. A plan
+    can then be one change of a pair's minutes away from a cheaper plan whose other routes
+    are all reordered around the new minutes (a double-up half an hour later, three rounds
+    reordered: docs/benchmarks.md, eighteenth round). A re-pin move takes a pair to one of
+    its :data:`REPIN_CHOICES` best other places whatever that costs
+    (:meth:`rounds._pairs.Moves.relocations`), lets PyVRP search the restriction around
+    the new pins and the pair moves complete it (:func:`_pyvrp_round`), and local search
+    descends from there (a descent, which settles within the move). The moves of a plan
+    are tried in a random order of the pairs, the first that makes the plan cheaper is
+    kept; :func:`_improve` tries them in the rounds that gain nothing, and kicks the plan
+    only once every move of it has been tried.
+    """
+
+    def __init__(self, model: _Model, data: RoutingInput, plan: Any, rng: random.Random) -> None:
+        self.model = model
+        self.data = data
+        self.plan = plan
+        self._moves = _pairs.Moves(data, _timed_routes(model, plan))
+        pairs = _pairs.pairs_of(data)
+        self._pairs = rng.sample(pairs, len(pairs))
+        self._queue: list[list[list[int]]] = []
+
+    def exhausted(self) -> bool:
+        """Whether every re-pin move of the plan has been tried."""
+        return not self._queue and not self._pairs
+
+    def _next(self) -> list[list[int]] | None:
+        while not self._queue and self._pairs:
+            pair = self._pairs.pop()
+            self._queue = self._moves.relocations(pair, limit=REPIN_CHOICES, improving=False)
+        return self._queue.pop(0) if self._queue else None
+
+    def search(self, end: float, seed: int) -> Any:
+        """Try the moves left until one makes the plan cheaper or ``end``; that plan or ``None``."""
+        model, data, cost = self.model, self.data, self.plan.ObjectiveValue()
+        while time.perf_counter() < end:
+            routes = self._next()
+            if routes is None:
+                return None
+            start = _restore_tasks(model, routes)
+            if start is None:
+                continue
+            restricted = _pyvrp.around(data, _starts(model, start), PAIR_SLACK_MIN)
+            now = time.perf_counter()
+            moves_from = now + REPIN_SHARE * max(0.0, end - now)
+            moves_end = moves_from + REPIN_SHARE * max(0.0, end - moves_from)
+            try:
+                moved = _pyvrp_round(
+                    model,
+                    data,
+                    restricted,
+                    _task_routes(model, start),
+                    moves_from,
+                    moves_end,
+                    seed,
+                    patience=REPIN_PATIENCE,
+                )
+            except Exception:  # a failed move: the plan stands (tests cover the parts)
+                moved = None
+            if moved is not None and time.perf_counter() < end:
+                descent = _search_parameters(max(0.05, end - time.perf_counter()))
+                descent.local_search_metaheuristic = (
+                    routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+                )
+                moved = _search_on(model, moved, descent, end)
+            if moved is not None and moved.ObjectiveValue() < cost:
+                _log.debug("re-pin: %s -> %s", cost, moved.ObjectiveValue())
+                return moved
+        return None
 
 
 #: Rounds of :func:`_improve` in a row that gain nothing before the best plan is kicked
@@ -1376,49 +1488,57 @@ PAIR_CANDIDATES = 3
 PAIR_MOVES_SHARE = 0.25
 
 
-def _move_pairs(model: _Model, data: RoutingInput, solution: Any, deadline: float) -> Any:
+def _move_pairs(
+    model: _Model, data: RoutingInput, solution: Any, deadline: float, seed: int = 0
+) -> Any:
     """Move pairs of tasks as one (:mod:`rounds._pairs`) while a move makes the plan cheaper.
 
     In passes over every pair: first the pairs the plan leaves undone (or half done), which
     local search cannot put in one task at a time, then the latest first (as late as the pass
-    began); each candidate is restored and priced on ``model``, and the first that costs less
-    than the plan is kept. Each pass begins with the undone tasks in no pair
-    (:func:`rounds._pairs.insertions`): a position that delays a pair's task is one local
-    search cannot take (the partner must move too), and a first plan with pairs pinned may
-    leave such a task out. Stops at ``deadline`` or after a pass in which no move helps.
-    Returns the best plan.
+    began), pairs equally late in an order drawn from ``seed`` and the plan's cost (a round
+    that ends before the pass does leaves other pairs for the next); each candidate is
+    restored and priced on ``model``, and the first that costs less than the plan is kept.
+    Each pass begins with the undone tasks in no pair (:func:`rounds._pairs.insertions`): a
+    position that delays a pair's task is one local search cannot take (the partner must
+    move too), and a first plan with pairs pinned may leave such a task out. Stops at
+    ``deadline`` or after a pass in which no move helps. Returns the best plan.
     """
     pairs = _pairs.pairs_of(data)
     if not pairs:
         return solution
     in_pairs = {t for p in pairs for t in (p.first, p.second)}
     cost = solution.ObjectiveValue()
+    draw = random.Random(f"{seed}:{cost}")
     improved = True
     while improved and time.perf_counter() < deadline:
         improved = False
         timed = _timed_routes(model, solution)
-        starts = {t: s for route in timed for t, s in route}
+        moves = _pairs.Moves(data, timed)
         for task in range(len(data.tasks)):
-            if task in starts or task in in_pairs or time.perf_counter() >= deadline:
+            if task in moves.starts or task in in_pairs or time.perf_counter() >= deadline:
                 continue
-            for routes in _pairs.insertions(data, timed, task, limit=PAIR_CANDIDATES):
+            for routes in moves.insertions(task, limit=PAIR_CANDIDATES):
                 moved = _restore_tasks(model, routes)
                 if moved is not None and moved.ObjectiveValue() < cost:
                     solution, cost, improved = moved, moved.ObjectiveValue(), True
-                    timed = _timed_routes(model, solution)
+                    moves = _pairs.Moves(data, _timed_routes(model, solution))
                     break
-        starts = {t: s for route in timed for t, s in route}
+        starts = moves.starts
         urgency = {
-            p: (p.first in starts and p.second in starts, -_pairs.lateness(data, p, starts))
+            p: (
+                p.first in starts and p.second in starts,
+                -_pairs.lateness(data, p, starts),
+                draw.random(),
+            )
             for p in pairs
         }
         for pair in sorted(pairs, key=urgency.__getitem__):
             if time.perf_counter() >= deadline:
                 break
-            for routes in _pairs.relocations(data, timed, pair, limit=PAIR_CANDIDATES):
+            for routes in moves.relocations(pair, limit=PAIR_CANDIDATES):
                 moved = _restore_tasks(model, routes)
                 if moved is not None and moved.ObjectiveValue() < cost:
                     solution, cost, improved = moved, moved.ObjectiveValue(), True
-                    timed = _timed_routes(model, solution)
+                    moves = _pairs.Moves(data, _timed_routes(model, solution))
                     break
     return solution

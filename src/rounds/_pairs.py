@@ -25,9 +25,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from rounds._ortools import RoutingInput
+    from rounds._ortools import IntArray, RoutingInput
 
 __all__ = [
+    "Moves",
     "Pair",
     "earliest_starts",
     "insertions",
@@ -209,13 +210,32 @@ class _Slot:
 class _Routes:
     """The plan with some tasks taken out, and what estimating an insertion needs."""
 
-    def __init__(self, data: RoutingInput, timed: TimedRoutes, moved: set[int]) -> None:
+    def __init__(
+        self,
+        data: RoutingInput,
+        timed: TimedRoutes,
+        moved: set[int],
+        base: _Routes | None = None,
+    ) -> None:
+        """``timed`` less ``moved``; routes ``moved`` is not in are shared with ``base``.
+
+        ``base`` is the same plan with nothing taken out (its rescheduled routes, the
+        partners and each route's arrays): a plan's candidates are estimated against one
+        ``base``, and only the routes a move takes tasks out of are rescheduled.
+        """
         self.data = data
-        self.partner: dict[int, int] = {}
-        for p in pairs_of(data):
-            self.partner[p.first], self.partner[p.second] = p.second, p.first
-        self.routes = [
-            self._without(v, [(t, s) for t, s in route if t not in moved])
+        self._base = base
+        if base is None:
+            self.partner: dict[int, int] = {}
+            for p in pairs_of(data):
+                self.partner[p.first], self.partner[p.second] = p.second, p.first
+        else:
+            self.partner = base.partner
+        self._arrays: dict[int, tuple[IntArray, IntArray, IntArray]] = {}
+        self.routes: list[list[tuple[int, int]]] = [
+            base.routes[v]
+            if base is not None and not any(t in moved for t, _ in route)
+            else self._without(v, [(t, s) for t, s in route if t not in moved])
             for v, route in enumerate(timed)
         ]
 
@@ -246,41 +266,54 @@ class _Routes:
         spec = self.data.vehicles[vehicle]
         return int(self.data.travel_min[spec.mode][a, b])
 
-    def _place(self, vehicle: int, route: Sequence[tuple[int, int]], position: int) -> int:
-        """The place before ``position`` (the vehicle's start place for the first)."""
-        if position == 0:
-            return self.data.vehicles[vehicle].start_place
-        return self.data.tasks[route[position - 1][0]].place
+    def _route_arrays(self, vehicle: int) -> tuple[IntArray, IntArray, IntArray]:
+        """Arrays of a route: its places, when it may leave each but the last, its legs' travel.
 
-    def _next_place(self, vehicle: int, route: Sequence[tuple[int, int]], position: int) -> int:
-        if position == len(route):
-            return self.data.vehicles[vehicle].end_place
-        return self.data.tasks[route[position][0]].place
+        The places are the vehicle's start place, its tasks' places and its end place; the
+        legs are the travel costs between each two in a row.
+        """
+        got = self._arrays.get(vehicle)
+        if got is None:
+            base = self._base
+            if base is not None and base.routes[vehicle] is self.routes[vehicle]:
+                got = base._route_arrays(vehicle)
+            else:
+                data, spec = self.data, self.data.vehicles[vehicle]
+                route = self.routes[vehicle]
+                tasks = [data.tasks[t] for t, _ in route]
+                places = np.array(
+                    [spec.start_place, *(task.place for task in tasks), spec.end_place],
+                    dtype=np.intp,
+                )
+                ready = np.array(
+                    [spec.earliest_start]
+                    + [start + task.service for (_, start), task in zip(route, tasks, strict=True)],
+                    dtype=np.int64,
+                )
+                matrix = np.asarray(data.travel_min[spec.mode])
+                legs = matrix[places[:-1], places[1:]].astype(np.int64)
+                got = (places, ready, legs)
+            self._arrays[vehicle] = got
+        return got
 
     def slots(self, task: int) -> list[_Slot]:
         """Every route and position ``task`` may be inserted at, with its arrival and detour."""
-        spec = self.data.tasks[task]
-        slots = []
-        for v in spec.allowed_vehicles:
+        data = self.data
+        place = data.tasks[task].place
+        slots: list[_Slot] = []
+        for v in data.tasks[task].allowed_vehicles:
             if v >= len(self.routes):
                 continue
-            vehicle = self.data.vehicles[v]
-            route = self.routes[v]
-            for position in range(len(route) + 1):
-                before = self._place(v, route, position)
-                after = self._next_place(v, route, position)
-                if position == 0:
-                    ready = vehicle.earliest_start
-                else:
-                    prev, prev_start = route[position - 1]
-                    ready = prev_start + self.data.tasks[prev].service
-                arrival = ready + self._travel(v, before, spec.place)
-                detour = (
-                    self._travel(v, before, spec.place)
-                    + self._travel(v, spec.place, after)
-                    - self._travel(v, before, after)
-                )
-                slots.append(_Slot(v, position, arrival, vehicle.travel_cost * detour))
+            vehicle = data.vehicles[v]
+            places, ready, legs = self._route_arrays(v)
+            matrix = np.asarray(data.travel_min[vehicle.mode])
+            there = matrix[places[:-1], place].astype(np.int64)
+            back = matrix[place, places[1:]].astype(np.int64)
+            arrivals = (ready + there).tolist()
+            detours = (vehicle.travel_cost * (there + back - legs)).tolist()
+            slots.extend(
+                _Slot(v, k, a, d) for k, (a, d) in enumerate(zip(arrivals, detours, strict=True))
+            )
         return slots
 
     def push_cost(self, task: int, slot: _Slot, start: int) -> int | None:
@@ -355,83 +388,6 @@ def _with_pair(routes: _Routes, pair: Pair, sx_slot: _Slot, sy_slot: _Slot) -> l
     return out
 
 
-def relocations(
-    data: RoutingInput, timed: TimedRoutes, pair: Pair, *, limit: int = 3, examine: int = 200
-) -> list[list[list[int]]]:
-    """The ``limit`` most promising plans with ``pair`` moved or put in, best estimate first.
-
-    ``timed`` is the plan (per vehicle, ``(task, start minute)`` in order). When both tasks of
-    the pair are done in it, only moves whose estimate beats putting the pair back where it
-    is are returned. When the plan leaves the pair undone (or does one half only, which
-    earns nothing), every feasible way found of doing both is a candidate: the pair's penalty
-    is what the plan saves, which local search, moving one task at a time, cannot reach.
-    ``examine`` bounds how many candidates are estimated in full (with the delay they push
-    onto later tasks), taken in order of a lower bound (detours and the pair's own lateness).
-    """
-    where = {t: v for v, route in enumerate(timed) for t, _ in route}
-    vx, vy = where.get(pair.first), where.get(pair.second)
-    if vx is not None and vx == vy:
-        return []
-    routes = _Routes(data, timed, {pair.first, pair.second})
-    xs, ys = routes.slots(pair.first), routes.slots(pair.second)
-    if not xs or not ys:
-        return []
-
-    def original(task: int, vehicle: int | None, slots: list[_Slot]) -> _Slot | None:
-        # The two tasks are in different routes: taking them out shifts nothing before them.
-        if vehicle is None:
-            return None
-        index = [t for t, _ in timed[vehicle]].index(task)
-        return next((s for s in slots if s.vehicle == vehicle and s.position == index), None)
-
-    here_x, here_y = original(pair.first, vx, xs), original(pair.second, vy, ys)
-    reference = None
-    here = None
-    if here_x is not None and here_y is not None:
-        current = _estimate(routes, pair, here_x, here_y)
-        reference = current[0] if current is not None else None
-        here = (xs.index(here_x), ys.index(here_y))
-    elif vx is not None and vy is not None:
-        return []  # done, but not where the slots can find it (a vehicle it may not use)
-
-    # Lower bound of every combination at once: detours plus the pair's lateness at the
-    # earliest starts its two arrivals allow (a delay pushed onto later tasks only adds).
-    ax = np.array([s.arrival for s in xs])
-    ay = np.array([s.arrival for s in ys])
-    dx = np.array([s.extra_travel for s in xs])
-    dy = np.array([s.extra_travel for s in ys])
-    x, y = data.tasks[pair.first], data.tasks[pair.second]
-    sx = np.maximum(ax, x.earliest)[:, None] + np.zeros((1, len(ys)), dtype=np.int64)
-    if pair.max_lag is not None:
-        sx = np.maximum(sx, ay[None, :] - pair.max_lag)
-    sy = np.maximum(np.maximum(ay[None, :], y.earliest), sx + pair.min_lag)
-    bound = dx[:, None] + dy[None, :]
-    for spec, s in ((x, sx), (y, sy)):
-        if spec.soft_latest is not None and spec.late_cost:
-            bound = bound + spec.late_cost * np.maximum(0, s - spec.soft_latest)
-    vehicles_x = np.array([s.vehicle for s in xs])
-    vehicles_y = np.array([s.vehicle for s in ys])
-    allowed = vehicles_x[:, None] != vehicles_y[None, :]
-    allowed &= (sx <= x.latest) & (sy <= y.latest)
-    if reference is not None:
-        allowed &= bound < reference
-    candidates = np.argwhere(allowed)
-    bounds = bound[allowed]
-    order = np.argsort(bounds, kind="stable")[:examine]
-    found: list[tuple[int, int, int]] = []
-    for k in order:
-        if len(found) >= limit and bounds[k] >= found[limit - 1][0]:
-            break  # the rest cannot beat the best found (the delays pushed only add)
-        i, j = (int(n) for n in candidates[k])
-        estimate = _estimate(routes, pair, xs[i], ys[j])
-        if estimate is None or (reference is not None and estimate[0] >= reference):
-            continue
-        if (i, j) != here:
-            found.append((estimate[0], i, j))
-            found.sort()
-    return [_with_pair(routes, pair, xs[i], ys[j]) for _, i, j in found[:limit]]
-
-
 def _single_start(data: RoutingInput, task: int, arrival: int) -> int | None:
     """When ``task`` starts if its carer arrives at ``arrival``, or ``None`` if too late."""
     spec = data.tasks[task]
@@ -441,39 +397,148 @@ def _single_start(data: RoutingInput, task: int, arrival: int) -> int | None:
     return start if start <= spec.latest else None
 
 
+class Moves:
+    """Candidate moves around one plan: pairs moved, undone tasks put in.
+
+    :meth:`relocations` moves a pair, :meth:`insertions` puts in a task in no pair.
+
+    ``timed`` is the plan (per vehicle, ``(task, start minute)`` in order). Its routes are
+    rescheduled and read into arrays once, and shared by every candidate of the plan; a
+    candidate reschedules only the routes it takes tasks out of.
+    """
+
+    def __init__(self, data: RoutingInput, timed: TimedRoutes) -> None:
+        self.data = data
+        self.timed = timed
+        self.starts = {t: start for route in timed for t, start in route}
+        """The start minute of each task the plan does."""
+        self._base = _Routes(data, timed, set())
+
+    def relocations(
+        self, pair: Pair, *, limit: int = 3, examine: int = 200, improving: bool = True
+    ) -> list[list[list[int]]]:
+        """The ``limit`` most promising plans with ``pair`` moved or put in, best estimate first.
+
+        When both tasks of the pair are done in the plan, only moves whose estimate beats
+        putting the pair back where it is are returned. When the plan leaves the pair undone
+        (or does one half only, which earns nothing), every feasible way found of doing both
+        is a candidate: the pair's penalty is what the plan saves, which local search, moving
+        one task at a time, cannot reach. ``examine`` bounds how many candidates are
+        estimated in full (with the delay they push onto later tasks), taken in order of a
+        lower bound (detours and the pair's own lateness).
+        """
+        data, timed = self.data, self.timed
+        where = {t: v for v, route in enumerate(timed) for t, _ in route}
+        vx, vy = where.get(pair.first), where.get(pair.second)
+        if vx is not None and vx == vy:
+            return []
+        routes = _Routes(data, timed, {pair.first, pair.second}, self._base)
+        xs, ys = routes.slots(pair.first), routes.slots(pair.second)
+        if not xs or not ys:
+            return []
+
+        def original(task: int, vehicle: int | None, slots: list[_Slot]) -> _Slot | None:
+            # The two tasks are in different routes: taking them out shifts nothing before them.
+            if vehicle is None:
+                return None
+            index = [t for t, _ in timed[vehicle]].index(task)
+            return next((s for s in slots if s.vehicle == vehicle and s.position == index), None)
+
+        here_x, here_y = original(pair.first, vx, xs), original(pair.second, vy, ys)
+        reference = None
+        here = None
+        if here_x is not None and here_y is not None:
+            current = _estimate(routes, pair, here_x, here_y)
+            reference = current[0] if current is not None else None
+            here = (xs.index(here_x), ys.index(here_y))
+        elif vx is not None and vy is not None:
+            return []  # done, but not where the slots can find it (a vehicle it may not use)
+
+        # Lower bound of every combination at once: detours plus the pair's lateness at the
+        # earliest starts its two arrivals allow (a delay pushed onto later tasks only adds).
+        ax = np.array([s.arrival for s in xs])
+        ay = np.array([s.arrival for s in ys])
+        dx = np.array([s.extra_travel for s in xs])
+        dy = np.array([s.extra_travel for s in ys])
+        x, y = data.tasks[pair.first], data.tasks[pair.second]
+        sx = np.maximum(ax, x.earliest)[:, None] + np.zeros((1, len(ys)), dtype=np.int64)
+        if pair.max_lag is not None:
+            sx = np.maximum(sx, ay[None, :] - pair.max_lag)
+        sy = np.maximum(np.maximum(ay[None, :], y.earliest), sx + pair.min_lag)
+        bound = dx[:, None] + dy[None, :]
+        for spec, s in ((x, sx), (y, sy)):
+            if spec.soft_latest is not None and spec.late_cost:
+                bound = bound + spec.late_cost * np.maximum(0, s - spec.soft_latest)
+        vehicles_x = np.array([s.vehicle for s in xs])
+        vehicles_y = np.array([s.vehicle for s in ys])
+        allowed = vehicles_x[:, None] != vehicles_y[None, :]
+        allowed &= (sx <= x.latest) & (sy <= y.latest)
+        if reference is not None and improving:
+            allowed &= bound < reference
+        candidates = np.argwhere(allowed)
+        bounds = bound[allowed]
+        order = np.argsort(bounds, kind="stable")[:examine]
+        found: list[tuple[int, int, int]] = []
+        for k in order:
+            if len(found) >= limit and bounds[k] >= found[limit - 1][0]:
+                break  # the rest cannot beat the best found (the delays pushed only add)
+            i, j = (int(n) for n in candidates[k])
+            estimate = _estimate(routes, pair, xs[i], ys[j])
+            if estimate is None or (
+                improving and reference is not None and estimate[0] >= reference
+            ):
+                continue
+            if (i, j) != here:
+                found.append((estimate[0], i, j))
+                found.sort()
+        return [_with_pair(routes, pair, xs[i], ys[j]) for _, i, j in found[:limit]]
+
+    def insertions(self, task: int, *, limit: int = 3) -> list[list[list[int]]]:
+        """The ``limit`` most promising plans with the undone ``task`` put in, best estimate first.
+
+        For a task in no pair (:func:`pairs_of`) that the plan leaves undone. Local
+        search puts a task in one position at a time, and fails when every position pushes a
+        later task of a pair out of step with its partner: the estimate (detour, the task's own
+        lateness, and the delay pushed onto later tasks and their partners) ranks every position,
+        and the adapter prices the best exactly with every rule (the partners moved too).
+        Positions that push a task past its latest start or a vehicle past its latest end, and
+        positions whose estimate is not below the task's penalty (leaving it out is cheaper), are
+        left out; an empty list means no position was found.
+        """
+        data, timed = self.data, self.timed
+        if any(t == task for route in timed for t, _ in route):
+            return []
+        routes = self._base
+        slots = routes.slots(task)
+        found: list[tuple[int, int, int]] = []
+        for k, slot in enumerate(slots):
+            start = _single_start(data, task, slot.arrival)
+            if start is None:
+                continue
+            push = routes.push_cost(task, slot, start)
+            if push is None:
+                continue
+            estimate = slot.extra_travel + _lateness(data, task, start) + push
+            if estimate < data.tasks[task].penalty:
+                found.append((estimate, k, start))
+        found.sort()
+        out = []
+        for _, k, _ in found[:limit]:
+            plan = [[t for t, _ in route] for route in routes.routes]
+            plan[slots[k].vehicle].insert(slots[k].position, task)
+            out.append(plan)
+        return out
+
+
+def relocations(
+    data: RoutingInput, timed: TimedRoutes, pair: Pair, *, limit: int = 3, examine: int = 200
+) -> list[list[list[int]]]:
+    """:meth:`Moves.relocations` of the plan ``timed``."""
+    return Moves(data, timed).relocations(pair, limit=limit, examine=examine)
+
+
 def insertions(
     data: RoutingInput, timed: TimedRoutes, task: int, *, limit: int = 3
 ) -> list[list[list[int]]]:
-    """The ``limit`` most promising plans with the undone ``task`` put in, best estimate first.
-
-    For a task in no pair (:func:`pairs_of`) that the plan ``timed`` leaves undone. Local
-    search puts a task in one position at a time, and fails when every position pushes a
-    later task of a pair out of step with its partner: the estimate (detour, the task's own
-    lateness, and the delay pushed onto later tasks and their partners) ranks every position,
-    and the adapter prices the best exactly with every rule (the partners moved too).
-    Positions that push a task past its latest start or a vehicle past its latest end, and
-    positions whose estimate is not below the task's penalty (leaving it out is cheaper), are
-    left out; an empty list means no position was found.
-    """
-    if any(t == task for route in timed for t, _ in route):
-        return []
-    routes = _Routes(data, timed, set())
-    slots = routes.slots(task)
-    found: list[tuple[int, int, int]] = []
-    for k, slot in enumerate(slots):
-        start = _single_start(data, task, slot.arrival)
-        if start is None:
-            continue
-        push = routes.push_cost(task, slot, start)
-        if push is None:
-            continue
-        estimate = slot.extra_travel + _lateness(data, task, start) + push
-        if estimate < data.tasks[task].penalty:
-            found.append((estimate, k, start))
-    found.sort()
-    out = []
-    for _, k, _ in found[:limit]:
-        plan = [[t for t, _ in route] for route in routes.routes]
-        plan[slots[k].vehicle].insert(slots[k].position, task)
-        out.append(plan)
-    return out
+    """:meth:`Moves.insertions` of the plan ``timed``."""
+    return Moves(data, timed).insertions(task, limit=limit)

@@ -195,6 +195,7 @@ def plain_routing(
     initial: Sequence[Sequence[int]] | None = None,
     seed: int | None = None,
     stop: Callable[[], bool] | None = None,
+    patience: int | None = None,
 ) -> list[list[int]] | None:
     """Solve the restriction of ``data`` with PyVRP for ``time_limit_s`` seconds.
 
@@ -203,7 +204,8 @@ def plain_routing(
     plan, so it returns nothing worse; a task ``initial`` does that PyVRP may not do, or a
     route a vehicle's type cannot take, makes it start from a random plan as usual.
     ``seed`` replaces ``data.seed`` (searches side by side or one after another differ),
-    and ``stop``, when it returns true, ends the search early (an interruption).
+    and ``stop``, when it returns true, ends the search early (an interruption), as do
+    ``patience`` iterations in a row without a better plan.
 
     Returns the task indices of each vehicle's route, in order (one list per vehicle, empty
     for unused vehicles), or ``None`` when the problem is not :func:`expressible` or PyVRP
@@ -213,7 +215,7 @@ def plain_routing(
     if plain is None:
         return None
     import pyvrp
-    from pyvrp.stop import MaxRuntime, MultipleCriteria
+    from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
 
     from rounds import _ortools
 
@@ -328,9 +330,12 @@ def plain_routing(
         distance_matrices=distances,
         duration_matrices=durations,
     )
-    criterion: Any = MaxRuntime(max(0.01, time_limit_s))
+    criteria: list[Any] = [MaxRuntime(max(0.01, time_limit_s))]
+    if patience is not None:
+        criteria.append(NoImprovement(patience))
     if stop is not None:
-        criterion = MultipleCriteria([criterion, lambda _best_cost: stop()])
+        criteria.append(lambda _best_cost: stop())
+    criterion: Any = criteria[0] if len(criteria) == 1 else MultipleCriteria(criteria)
     result = pyvrp.solve(
         problem,
         stop=criterion,
