@@ -1260,9 +1260,8 @@ def _improve(
     with :data:`REPIN_MOVES` this core's next rounds try the re-pin moves of the best plan
     (:class:`_Repins`: a pair put elsewhere and PyVRP routing the rest around it, the first
     that gains kept); once every such move of it has been tried (at once without them), the
-    rounds go on from the best plan kicked
-    (:func:`_kicked`: a neighbourhood of tasks taken out, an iterated local search); the
-    best plan seen is kept apart and returned.
+    rounds go on from the best plan kicked (:func:`_kicked`: a neighbourhood of tasks taken
+    out, an iterated local search); the best plan seen is kept apart and returned.
     """
     routing = model.routing
     if pinned:
