@@ -1511,8 +1511,7 @@ def _move_pairs(
     improved = True
     while improved and time.perf_counter() < deadline:
         improved = False
-        timed = _timed_routes(model, solution)
-        moves = _pairs.Moves(data, timed)
+        moves = _pairs.Moves(data, _timed_routes(model, solution))
         for task in range(len(data.tasks)):
             if task in moves.starts or task in in_pairs or time.perf_counter() >= deadline:
                 continue

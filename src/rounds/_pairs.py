@@ -412,6 +412,9 @@ class Moves:
         self.timed = timed
         self.starts = {t: start for route in timed for t, start in route}
         """The start minute of each task the plan does."""
+        self._place_of = {
+            t: (v, k) for v, route in enumerate(timed) for k, (t, _) in enumerate(route)
+        }
         self._base = _Routes(data, timed, set())
 
     def relocations(
@@ -428,8 +431,9 @@ class Moves:
         lower bound (detours and the pair's own lateness).
         """
         data, timed = self.data, self.timed
-        where = {t: v for v, route in enumerate(timed) for t, _ in route}
-        vx, vy = where.get(pair.first), where.get(pair.second)
+        place_of = self._place_of
+        vx = place_of[pair.first][0] if pair.first in place_of else None
+        vy = place_of[pair.second][0] if pair.second in place_of else None
         if vx is not None and vx == vy:
             return []
         routes = _Routes(data, timed, {pair.first, pair.second}, self._base)
@@ -441,7 +445,7 @@ class Moves:
             # The two tasks are in different routes: taking them out shifts nothing before them.
             if vehicle is None:
                 return None
-            index = [t for t, _ in timed[vehicle]].index(task)
+            index = place_of[task][1]
             return next((s for s in slots if s.vehicle == vehicle and s.position == index), None)
 
         here_x, here_y = original(pair.first, vx, xs), original(pair.second, vy, ys)
@@ -505,8 +509,8 @@ class Moves:
         positions whose estimate is not below the task's penalty (leaving it out is cheaper), are
         left out; an empty list means no position was found.
         """
-        data, timed = self.data, self.timed
-        if any(t == task for route in timed for t, _ in route):
+        data = self.data
+        if task in self.starts:
             return []
         routes = self._base
         slots = routes.slots(task)
