@@ -474,6 +474,41 @@ def test_rounds_that_gain_nothing_try_the_re_pin_moves_of_the_best_plan_before_a
     assert done == sorted(t for route in _ortools._task_routes(model, solution) for t in route)
 
 
+def test_re_pin_rounds_alternate_with_kicks_while_the_sweep_lasts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A large plan's sweep of re-pin moves can outlast the run. Here no re-pin move ever
+    # gains and the sweep never ends (``search`` gives nothing and tries nothing): the kicks
+    # still come, each one the round after a re-pin round.
+    monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
+    monkeypatch.setattr(_ortools, "PINNED_ROUND_MIN_S", 0.2)
+    monkeypatch.setattr(_ortools, "REPIN_MOVES", True)
+    data = paired_input(n_tasks=20)
+    model = _ortools._build(data)
+    solution = _solved(model)
+    events: list[str] = []
+    real_kicked = _ortools._kicked
+
+    def search(self: Any, end: float, seed: int) -> Any:
+        events.append("re-pin")
+        time.sleep(max(0.0, min(0.05, end - time.perf_counter())))
+        return None
+
+    def kick(model: Any, data: Any, best: Any, rng: Any) -> Any:
+        events.append("kick")
+        return real_kicked(model, data, best, rng)
+
+    monkeypatch.setattr(_ortools._Repins, "search", search)
+    monkeypatch.setattr(_ortools, "_kicked", kick)
+    with _ortools._StopOnInterrupt(model.routing) as interrupt:
+        best = _ortools._improve(model, data, solution, time.perf_counter() + 4.0, interrupt, True)
+    assert events[0] == "re-pin"
+    assert "kick" in events
+    assert all(events[i - 1] == "re-pin" for i, e in enumerate(events) if e == "kick")
+    done = sorted(t for route in _ortools._task_routes(model, best) for t in route)
+    assert done == sorted(t for route in _ortools._task_routes(model, solution) for t in route)
+
+
 def test_a_re_pin_move_gives_a_cheaper_plan_with_every_task_or_nothing() -> None:
     data = paired_input(n_tasks=20)
     model = _ortools._build(data)

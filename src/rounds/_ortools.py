@@ -1257,11 +1257,12 @@ def _improve(
     Local search and the pair moves move the pairs, and keep the costs PyVRP does not see
     (the largest lateness, preferences); PyVRP, much faster on plain routing, shortens the
     routes between them. When ``pinned`` and a round gains nothing (:data:`KICK_AFTER_ROUNDS`),
-    with :data:`REPIN_MOVES` this core's next rounds try the re-pin moves of the best plan
+    with :data:`REPIN_MOVES` this core's next round tries re-pin moves of the best plan
     (:class:`_Repins`: a pair put elsewhere and PyVRP routing the rest around it, the first
-    that gains kept); once every such move of it has been tried (at once without them), the
-    rounds go on from the best plan kicked (:func:`_kicked`: a neighbourhood of tasks taken
-    out, an iterated local search); the best plan seen is kept apart and returned.
+    that gains kept) and, if that gains nothing too, the round after goes on from the best
+    plan kicked (:func:`_kicked`: a neighbourhood of tasks taken out, an iterated local
+    search), a re-pin round and a kick in turn (kicks only once every re-pin move of the
+    plan has been tried, or without them); the best plan seen is kept apart and returned.
     """
     routing = model.routing
     if pinned:
@@ -1278,6 +1279,7 @@ def _improve(
     best, stalled = solution, 0
     rng = random.Random(f"{data.seed}:{solution.ObjectiveValue()}")
     repins: _Repins | None = None
+    repinned = False  # the last round tried re-pin moves: this one kicks
     while not interrupt.requested:
         remaining = deadline - time.perf_counter()
         if remaining < 0.05:
@@ -1286,7 +1288,7 @@ def _improve(
         if pinned and stalled >= KICK_AFTER_ROUNDS and remaining >= KICK_LEAST_ROUNDS * least:
             if REPIN_MOVES and (repins is None or repins.plan is not best):
                 repins = _Repins(model, data, best, rng)
-            repin = repins is not None and not repins.exhausted()
+            repin = repins is not None and not repins.exhausted() and not repinned
             if not repin:
                 kicked = _kicked(model, data, best, rng)
                 if kicked is not None:
@@ -1355,6 +1357,7 @@ def _improve(
             beside,
         )
         stalled = 0 if solution.ObjectiveValue() < start_cost else stalled + 1
+        repinned = repin
         if solution.ObjectiveValue() < best.ObjectiveValue():
             best = solution
         if not in_rounds:
@@ -1362,10 +1365,9 @@ def _improve(
     return best
 
 
-#: Whether rounds that gain nothing try re-pin moves (:class:`_Repins`) before a kick. Off:
-#: they reach B4's proven optimum, but a sweep of a larger plan's moves outlasts the run,
-#: so its kicks never come (D1 24 %; docs/benchmarks.md, eighteenth round).
-REPIN_MOVES = False
+#: Whether rounds that gain nothing alternate re-pin moves (:class:`_Repins`) with kicks
+#: (they reach B4's proven optimum; docs/benchmarks.md, eighteenth and nineteenth rounds).
+REPIN_MOVES = True
 #: Places a re-pin move tries for each pair (:class:`_Repins`), the best estimates first.
 REPIN_CHOICES = 3
 #: Most of the time left in a round one re-pin move's PyVRP search (and then its pair
@@ -1388,8 +1390,10 @@ class _Repins:
     the new pins and the pair moves complete it (:func:`_pyvrp_round`), and local search
     descends from there (a descent, which settles within the move). The moves of a plan
     are tried in a random order of the pairs, the first that makes the plan cheaper is
-    kept; :func:`_improve` tries them in the rounds that gain nothing, and kicks the plan
-    only once every move of it has been tried.
+    kept; :func:`_improve` tries them in the rounds that gain nothing, a round of them and
+    then a kick in turn, the sweep of the same best plan going on where it stopped (a
+    sweep of a large plan's moves can outlast the run: kicks only once every move was
+    tried left D1 24 % above the best known).
     """
 
     def __init__(self, model: _Model, data: RoutingInput, plan: Any, rng: random.Random) -> None:
