@@ -8,6 +8,7 @@ import multiprocessing
 import random
 import time
 import types
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -440,12 +441,11 @@ def test_rounds_that_gain_nothing_kick_the_best_plan_and_return_the_best_seen(
     assert done == sorted(t for route in _ortools._task_routes(model, solution) for t in route)
 
 
-def test_rounds_that_gain_nothing_try_the_re_pin_moves_of_the_best_plan_before_a_kick(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # A round that gains nothing tries re-pin moves of the best plan (a pair elsewhere,
-    # PyVRP routing the rest around it) before any kick, and what comes back is the best
-    # plan seen, every task in it.
+def _re_pin_and_kick_events(
+    monkeypatch: pytest.MonkeyPatch, search: Callable[..., Any]
+) -> tuple[list[str], Any, Any, Any]:
+    """Improve a paired plan for 4 s with re-pin moves on, ``search`` in place of
+    ``_Repins.search``: the re-pin rounds and kicks in order, the model, the start, the best."""
     monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
     monkeypatch.setattr(_ortools, "PINNED_ROUND_MIN_S", 0.2)
     monkeypatch.setattr(_ortools, "REPIN_MOVES", True)
@@ -453,20 +453,30 @@ def test_rounds_that_gain_nothing_try_the_re_pin_moves_of_the_best_plan_before_a
     model = _ortools._build(data)
     solution = _solved(model)
     events: list[str] = []
-    real_search, real_kicked = _ortools._Repins.search, _ortools._kicked
+    real_kicked = _ortools._kicked
 
-    def search(self: Any, end: float, seed: int) -> Any:
+    def logged_search(self: Any, end: float, seed: int) -> Any:
         events.append("re-pin")
-        return real_search(self, end, seed)
+        return search(self, end, seed)
 
     def kick(model: Any, data: Any, best: Any, rng: Any) -> Any:
         events.append("kick")
         return real_kicked(model, data, best, rng)
 
-    monkeypatch.setattr(_ortools._Repins, "search", search)
+    monkeypatch.setattr(_ortools._Repins, "search", logged_search)
     monkeypatch.setattr(_ortools, "_kicked", kick)
     with _ortools._StopOnInterrupt(model.routing) as interrupt:
         best = _ortools._improve(model, data, solution, time.perf_counter() + 4.0, interrupt, True)
+    return events, model, solution, best
+
+
+def test_rounds_that_gain_nothing_try_the_re_pin_moves_of_the_best_plan_before_a_kick(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A round that gains nothing tries re-pin moves of the best plan (a pair elsewhere,
+    # PyVRP routing the rest around it) before any kick, and what comes back is the best
+    # plan seen, every task in it.
+    events, model, solution, best = _re_pin_and_kick_events(monkeypatch, _ortools._Repins.search)
     assert events
     assert events[0] == "re-pin"
     assert best.ObjectiveValue() <= solution.ObjectiveValue()
@@ -480,28 +490,11 @@ def test_re_pin_rounds_alternate_with_kicks_while_the_sweep_lasts(
     # A large plan's sweep of re-pin moves can outlast the run. Here no re-pin move ever
     # gains and the sweep never ends (``search`` gives nothing and tries nothing): the kicks
     # still come, each one the round after a re-pin round.
-    monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
-    monkeypatch.setattr(_ortools, "PINNED_ROUND_MIN_S", 0.2)
-    monkeypatch.setattr(_ortools, "REPIN_MOVES", True)
-    data = paired_input(n_tasks=20)
-    model = _ortools._build(data)
-    solution = _solved(model)
-    events: list[str] = []
-    real_kicked = _ortools._kicked
-
     def search(self: Any, end: float, seed: int) -> Any:
-        events.append("re-pin")
         time.sleep(max(0.0, min(0.05, end - time.perf_counter())))
         return None
 
-    def kick(model: Any, data: Any, best: Any, rng: Any) -> Any:
-        events.append("kick")
-        return real_kicked(model, data, best, rng)
-
-    monkeypatch.setattr(_ortools._Repins, "search", search)
-    monkeypatch.setattr(_ortools, "_kicked", kick)
-    with _ortools._StopOnInterrupt(model.routing) as interrupt:
-        best = _ortools._improve(model, data, solution, time.perf_counter() + 4.0, interrupt, True)
+    events, model, solution, best = _re_pin_and_kick_events(monkeypatch, search)
     assert events[0] == "re-pin"
     assert "kick" in events
     assert all(events[i - 1] == "re-pin" for i, e in enumerate(events) if e == "kick")
