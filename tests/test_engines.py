@@ -179,6 +179,11 @@ def _starts(result: _ortools.RoutingResult) -> dict[int, tuple[int, int]]:
     return {t: (v, start) for v, route in enumerate(result.routes) for t, start in route}
 
 
+def _tasks_done(model: _ortools._Model, plan: Any) -> list[int]:
+    """Every task ``plan`` (an assignment of ``model``) does, sorted."""
+    return sorted(t for route in _ortools._task_routes(model, plan) for t in route)
+
+
 def paired_input(n_tasks: int = 12, **changes: Any) -> RoutingInput:
     """:func:`grid_input` with wide windows, two gaps and two double-ups among tasks 0-7."""
     base = grid_input(n_tasks=n_tasks, time_limit_s=1.0)
@@ -437,8 +442,7 @@ def test_rounds_that_gain_nothing_kick_the_best_plan_and_return_the_best_seen(
     assert all(after > before for before, after in kicked)  # tasks were taken out
     assert best.ObjectiveValue() <= min(before for before, _ in kicked)
     assert best.ObjectiveValue() <= solution.ObjectiveValue()
-    done = sorted(t for route in _ortools._task_routes(model, best) for t in route)
-    assert done == sorted(t for route in _ortools._task_routes(model, solution) for t in route)
+    assert _tasks_done(model, best) == _tasks_done(model, solution)
 
 
 def _re_pin_and_kick_events(
@@ -480,8 +484,7 @@ def test_rounds_that_gain_nothing_try_the_re_pin_moves_of_the_best_plan_before_a
     assert events
     assert events[0] == "re-pin"
     assert best.ObjectiveValue() <= solution.ObjectiveValue()
-    done = sorted(t for route in _ortools._task_routes(model, best) for t in route)
-    assert done == sorted(t for route in _ortools._task_routes(model, solution) for t in route)
+    assert _tasks_done(model, best) == _tasks_done(model, solution)
 
 
 def test_re_pin_rounds_alternate_with_kicks_while_the_sweep_lasts(
@@ -498,8 +501,7 @@ def test_re_pin_rounds_alternate_with_kicks_while_the_sweep_lasts(
     assert events[0] == "re-pin"
     assert "kick" in events
     assert all(events[i - 1] == "re-pin" for i, e in enumerate(events) if e == "kick")
-    done = sorted(t for route in _ortools._task_routes(model, best) for t in route)
-    assert done == sorted(t for route in _ortools._task_routes(model, solution) for t in route)
+    assert _tasks_done(model, best) == _tasks_done(model, solution)
 
 
 def test_a_re_pin_move_gives_a_cheaper_plan_with_every_task_or_nothing() -> None:
@@ -515,8 +517,7 @@ def test_a_re_pin_move_gives_a_cheaper_plan_with_every_task_or_nothing() -> None
         if moved is None:
             continue
         assert moved.ObjectiveValue() < solution.ObjectiveValue()
-        done = sorted(t for route in _ortools._task_routes(model, moved) for t in route)
-        assert done == sorted(t for r in _ortools._task_routes(model, solution) for t in r)
+        assert _tasks_done(model, moved) == _tasks_done(model, solution)
     assert repins.exhausted()
 
 

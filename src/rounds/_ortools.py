@@ -1261,8 +1261,9 @@ def _improve(
     (:class:`_Repins`: a pair put elsewhere and PyVRP routing the rest around it, the first
     that gains kept) and, if that gains nothing too, the round after goes on from the best
     plan kicked (:func:`_kicked`: a neighbourhood of tasks taken out, an iterated local
-    search), a re-pin round and a kick in turn (kicks only once every re-pin move of the
-    plan has been tried, or without them); the best plan seen is kept apart and returned.
+    search), a re-pin round and a kick in turn (a kick in every such round once every
+    re-pin move of the plan has been tried, or without them); the best plan seen is kept
+    apart and returned.
     """
     routing = model.routing
     if pinned:
