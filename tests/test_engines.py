@@ -404,6 +404,7 @@ def test_rounds_alternate_here_and_every_search_has_a_seed_of_its_own(
     monkeypatch.setattr(_ortools, "_fork", fork)
     monkeypatch.setattr(_ortools, "_pyvrp_round", pyvrp_round)
     monkeypatch.setattr(_ortools._Repins, "exhausted", lambda self: True)  # no re-pin rounds
+    monkeypatch.setattr(_ortools, "REPIN_KICKS", False)  # no PyVRP search in a kick
     model = _ortools._build(data)
     solution = _solved(model)
     with _ortools._StopOnInterrupt(model.routing) as interrupt:
@@ -435,6 +436,7 @@ def test_rounds_that_gain_nothing_kick_the_best_plan_and_return_the_best_seen(
         return plan
 
     monkeypatch.setattr(_ortools, "_kicked", kick)
+    monkeypatch.setattr(_ortools, "REPIN_KICKS", False)  # every kick takes tasks out
     monkeypatch.setattr(_ortools._Repins, "exhausted", lambda self: True)  # kick at once
     with _ortools._StopOnInterrupt(model.routing) as interrupt:
         best = _ortools._improve(model, data, solution, time.perf_counter() + 3.0, interrupt, True)
@@ -457,7 +459,7 @@ def _re_pin_and_kick_events(
     model = _ortools._build(data)
     solution = _solved(model)
     events: list[str] = []
-    real_kicked = _ortools._kicked
+    real_kicked, real_repin_kicked = _ortools._kicked, _ortools._repin_kicked
 
     def logged_search(self: Any, end: float, seed: int) -> Any:
         events.append("re-pin")
@@ -467,8 +469,13 @@ def _re_pin_and_kick_events(
         events.append("kick")
         return real_kicked(model, data, best, rng)
 
+    def repin_kick(*args: Any) -> Any:
+        events.append("kick")
+        return real_repin_kicked(*args)
+
     monkeypatch.setattr(_ortools._Repins, "search", logged_search)
     monkeypatch.setattr(_ortools, "_kicked", kick)
+    monkeypatch.setattr(_ortools, "_repin_kicked", repin_kick)
     with _ortools._StopOnInterrupt(model.routing) as interrupt:
         best = _ortools._improve(model, data, solution, time.perf_counter() + 4.0, interrupt, True)
     return events, model, solution, best
@@ -502,6 +509,60 @@ def test_re_pin_rounds_alternate_with_kicks_while_the_sweep_lasts(
     assert "kick" in events
     assert all(events[i - 1] == "re-pin" for i, e in enumerate(events) if e == "kick")
     assert _tasks_done(model, best) == _tasks_done(model, solution)
+
+
+def test_kicks_alternate_re_pinning_pairs_with_taking_tasks_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The first kick re-pins a neighbourhood of pairs at drawn minutes, the next takes tasks
+    # out, and so on; the best plan seen comes back with every task in it.
+    monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
+    monkeypatch.setattr(_ortools, "PINNED_ROUND_MIN_S", 0.2)
+    monkeypatch.setattr(_ortools._Repins, "exhausted", lambda self: True)  # kick at once
+    data = paired_input(n_tasks=20)
+    model = _ortools._build(data)
+    solution = _solved(model)
+    kinds: list[str] = []
+    real_kicked, real_repin_kicked = _ortools._kicked, _ortools._repin_kicked
+
+    def kick(*args: Any) -> Any:
+        kinds.append("out")
+        return real_kicked(*args)
+
+    def repin_kick(*args: Any) -> Any:
+        kinds.append("re-pin")
+        return real_repin_kicked(*args)
+
+    monkeypatch.setattr(_ortools, "_kicked", kick)
+    monkeypatch.setattr(_ortools, "_repin_kicked", repin_kick)
+    with _ortools._StopOnInterrupt(model.routing) as interrupt:
+        best = _ortools._improve(model, data, solution, time.perf_counter() + 3.0, interrupt, True)
+    assert len(kinds) >= 2
+    assert kinds == ["re-pin", "out"] * (len(kinds) // 2) + ["re-pin"] * (len(kinds) % 2)
+    assert best.ObjectiveValue() <= solution.ObjectiveValue()
+    assert _tasks_done(model, best) == _tasks_done(model, solution)
+
+
+def test_a_re_pin_kick_moves_pairs_to_drawn_minutes_and_keeps_every_task() -> None:
+    # Four pairs in two routes: a re-pin kick of a third of them (two pairs, those nearest a
+    # random pair) gives a plan with every task, the gaps and double-ups kept, and some
+    # pair at other minutes than before.
+    data = paired_input(n_tasks=20)
+    model = _ortools._build(data)
+    solution = _solved(model)
+    before = _ortools._starts(model, solution)
+    moved = False
+    for s in range(3):
+        kicked = _ortools._repin_kicked(model, data, solution, random.Random(s), 1.0)
+        assert kicked is not None
+        assert _tasks_done(model, kicked) == _tasks_done(model, solution)
+        after = _ortools._starts(model, kicked)
+        assert 120 <= after[1] - after[0] <= 150
+        assert after[3] - after[2] >= 30
+        assert after[4] == after[5]
+        assert abs(after[6] - after[7]) <= 5
+        moved = moved or any(after[t] != before[t] for t in range(8))
+    assert moved
 
 
 def test_a_re_pin_move_gives_a_cheaper_plan_with_every_task_or_nothing() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import random
 from typing import Any
 
 import numpy as np
@@ -117,6 +118,30 @@ def test_a_kick_takes_out_the_nearest_tasks_and_every_task_tied_to_them() -> Non
     assert _pairs.ruin(data, routes, seed=0, size=3) == [[], []]
     # Undone tasks are not counted among the nearest.
     assert _pairs.ruin(data, [[2], [3]], seed=0, size=1) == [[], []]
+
+
+def test_drawn_minutes_keep_the_pair_in_its_windows_and_its_lag() -> None:
+    # A re-pin kick draws new minutes for pairs: a double-up starts together within its
+    # preferred window (9:00-9:20), a gap keeps its lag, and the draws spread.
+    data = double_up_input()
+    (double_up,) = _pairs.pairs_of(data)
+    gap = _pairs.Pair(2, 3, min_lag=30, max_lag=90, different_vehicles=True)
+    draws = [_pairs.drawn_starts(data, double_up, random.Random(s)) for s in range(50)]
+    assert all(d is not None and d[0] == d[1] and 540 <= d[0] <= 560 for d in draws)
+    assert len(set(draws)) > 5
+    for s in range(50):
+        found = _pairs.drawn_starts(data, gap, random.Random(s))
+        assert found is not None
+        first, second = found
+        assert 30 <= second - first <= 90
+        assert 540 <= first <= 900
+        assert second <= 900
+
+
+def test_no_minutes_are_drawn_when_the_windows_cannot_hold_the_lag() -> None:
+    data = double_up_input()  # both windows close at 15:00
+    gap = _pairs.Pair(2, 3, min_lag=400, max_lag=None, different_vehicles=True)
+    assert all(_pairs.drawn_starts(data, gap, random.Random(s)) is None for s in range(20))
 
 
 def test_moving_pairs_makes_the_plan_cheaper_and_keeps_the_pair_together() -> None:

@@ -1260,10 +1260,12 @@ def _improve(
     with :data:`REPIN_MOVES` this core's next round tries re-pin moves of the best plan
     (:class:`_Repins`: a pair put elsewhere and PyVRP routing the rest around it, the first
     that gains kept) and, if that gains nothing too, the round after goes on from the best
-    plan kicked (:func:`_kicked`: a neighbourhood of tasks taken out, an iterated local
-    search), a re-pin round and a kick in turn (a kick in every such round once every
-    re-pin move of the plan has been tried, or without them); the best plan seen is kept
-    apart and returned.
+    plan kicked, an iterated local search: the phase's first, third... kick re-pins a
+    neighbourhood of pairs at drawn minutes (:func:`_repin_kicked`, with
+    :data:`REPIN_KICKS`), the others take a neighbourhood of tasks out (:func:`_kicked`).
+    A re-pin round and a kick come in turn (a kick in every such round once every re-pin
+    move of the plan has been tried, or without them); the best plan seen is kept apart
+    and returned.
     """
     routing = model.routing
     if pinned:
@@ -1281,6 +1283,7 @@ def _improve(
     rng = random.Random(f"{data.seed}:{solution.ObjectiveValue()}")
     repins: _Repins | None = None
     repinned = False  # the last round tried re-pin moves: this one kicks
+    kicks = 0
     while not interrupt.requested:
         remaining = deadline - time.perf_counter()
         if remaining < 0.05:
@@ -1291,9 +1294,14 @@ def _improve(
                 repins = _Repins(model, data, best, rng)
             repin = repins is not None and not repins.exhausted() and not repinned
             if not repin:
-                kicked = _kicked(model, data, best, rng)
+                kicks += 1
+                if REPIN_KICKS and kicks % 2 == 1:
+                    kicked = _repin_kicked(model, data, best, rng, least)
+                else:
+                    kicked = _kicked(model, data, best, rng)
                 if kicked is not None:
                     solution, stalled = kicked, 0
+                remaining = deadline - time.perf_counter()
         start_cost = solution.ObjectiveValue()
         length = remaining
         if in_rounds and remaining >= 2 * least:
@@ -1483,6 +1491,69 @@ def _kicked(model: _Model, data: RoutingInput, best: Any, rng: random.Random) ->
     seed = rng.choice(done)
     kicked = _restore_tasks(model, _pairs.ruin(data, routes, seed, size))
     _log.debug("kick around task %d: %s -> %s", seed, best.ObjectiveValue(), _cost(kicked))
+    return kicked
+
+
+#: Whether every other kick of a phase of :func:`_improve` (the first, the third...)
+#: re-pins a neighbourhood of pairs at drawn minutes (:func:`_repin_kicked`) instead of
+#: taking tasks out (:func:`_kicked`).
+REPIN_KICKS = True
+#: Share of the plan's pairs a re-pin kick draws new minutes for (at least
+#: :data:`REPIN_KICK_LEAST_PAIRS`): those nearest a random pair.
+REPIN_KICK_SHARE = 0.2
+REPIN_KICK_LEAST_PAIRS = 2
+
+
+def _repin_kicked(
+    model: _Model, data: RoutingInput, best: Any, rng: random.Random, seconds: float
+) -> Any:
+    """``best`` with a neighbourhood of pairs re-pinned at drawn minutes, or ``None``.
+
+    The best plan found can differ from ``best`` in the minutes of many pairs at once, where
+    no move of one pair (:class:`_Repins`, :func:`_move_pairs`) gains anything alone. The
+    pairs nearest a random pair (by travel minutes from its first task) get minutes drawn
+    within their windows (:func:`rounds._pairs.drawn_starts`); PyVRP routes the plan
+    around the new pins for about half of ``seconds`` (with a seed drawn from ``rng``, one
+    no round's search has), starting from
+    ``best`` less those pairs, and the pair moves put in what it left out
+    (:func:`_pyvrp_round`). The rounds go on from the kicked plan, which may cost more;
+    :func:`_improve` keeps the best plan apart.
+    """
+    starts = _starts(model, best)
+    pairs = [p for p in _pairs.pairs_of(data) if p.first in starts and p.second in starts]
+    if not pairs:
+        return None
+    travel = data.travel_min[0]
+    here = data.tasks[rng.choice(pairs).first].place
+    size = max(REPIN_KICK_LEAST_PAIRS, round(REPIN_KICK_SHARE * len(pairs)))
+    near = sorted(pairs, key=lambda p: (int(travel[here, data.tasks[p.first].place]), p.first))
+    pins, moved = dict(starts), []
+    for pair in near[:size]:
+        minutes = _pairs.drawn_starts(data, pair, rng)
+        if minutes is not None:
+            pins[pair.first], pins[pair.second] = minutes
+            moved += [pair.first, pair.second]
+    if not moved:
+        return None
+    restricted = _pyvrp.around(data, pins, PAIR_SLACK_MIN)
+    plan = _pairs.without(data, _task_routes(model, best), moved)
+    now = time.perf_counter()
+    try:
+        kicked = _pyvrp_round(
+            model,
+            data,
+            restricted,
+            plan,
+            now + REPIN_SHARE * seconds,
+            now + seconds,
+            rng.randrange(2**31),
+            patience=REPIN_PATIENCE,
+        )
+    except Exception:  # a failed kick: no kick (tests cover the parts)
+        kicked = None
+    _log.debug(
+        "re-pin kick of %d pairs: %s -> %s", len(moved) // 2, best.ObjectiveValue(), _cost(kicked)
+    )
     return kicked
 
 

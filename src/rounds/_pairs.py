@@ -25,11 +25,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    import random
+
     from rounds._ortools import IntArray, RoutingInput
 
 __all__ = [
     "Moves",
     "Pair",
+    "drawn_starts",
     "earliest_starts",
     "insertions",
     "lateness",
@@ -113,6 +116,41 @@ def earliest_starts(data: RoutingInput) -> dict[int, int]:
         for t in (a, b):
             starts.setdefault(t, _preferred_start(data, t))
     return starts
+
+
+def _drawn(data: RoutingInput, task: int, rng: random.Random, latest: int | None = None) -> int:
+    """A minute drawn evenly within the task's preferred window (its window if none).
+
+    ``latest`` caps the draw (a later pair's task must still fit) where the window allows.
+    """
+    spec = data.tasks[task]
+    lo, hi = spec.earliest, spec.latest
+    if spec.soft_earliest is not None and spec.early_cost:
+        lo = max(lo, min(spec.soft_earliest, spec.latest))
+    if spec.soft_latest is not None and spec.late_cost:
+        hi = min(hi, spec.soft_latest)
+    if latest is not None:
+        hi = min(hi, latest)
+    return rng.randint(lo, max(lo, hi))
+
+
+def drawn_starts(data: RoutingInput, pair: Pair, rng: random.Random) -> tuple[int, int] | None:
+    """Minutes for the pair's tasks drawn from ``rng``: a new timing for it, or ``None``.
+
+    The first task's minute is drawn evenly within its preferred window (no later than the
+    second task's window and the pair's least lag allow), the lag within the pair's lags
+    (up to the second task's window width when the lag has no upper bound, and no later
+    than its window closes), and the two are then moved as little as the windows and the
+    lag need (:func:`_starts`). ``None`` when the windows and the lag leave no timing.
+    """
+    second = data.tasks[pair.second]
+    first = _drawn(data, pair.first, rng, second.latest - pair.min_lag)
+    most = second.latest - second.earliest + pair.min_lag
+    if pair.max_lag is not None:
+        most = min(most, pair.max_lag)
+    most = min(most, second.latest - first)
+    lag = rng.randint(pair.min_lag, max(pair.min_lag, most))
+    return _starts(pair, data, first, first + lag)
 
 
 def separate_owners(data: RoutingInput, routes: Sequence[Sequence[int]]) -> list[list[int]]:
