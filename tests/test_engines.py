@@ -544,7 +544,7 @@ def test_kicks_alternate_re_pinning_pairs_with_taking_tasks_out(
 
 
 def test_a_re_pin_kick_moves_pairs_to_drawn_minutes_and_keeps_every_task() -> None:
-    # Four pairs in two routes: a re-pin kick of a third of them (two pairs, those nearest a
+    # Four pairs in two routes: a re-pin kick of two of them (at least two, those nearest a
     # random pair) gives a plan with every task, the gaps and double-ups kept, and some
     # pair at other minutes than before.
     data = paired_input(n_tasks=20)

@@ -1514,10 +1514,9 @@ def _repin_kicked(
     pairs nearest a random pair (by travel minutes from its first task) get minutes drawn
     within their windows (:func:`rounds._pairs.drawn_starts`); PyVRP routes the plan
     around the new pins for about half of ``seconds`` (with a seed drawn from ``rng``, one
-    no round's search has), starting from
-    ``best`` less those pairs, and the pair moves put in what it left out
-    (:func:`_pyvrp_round`). The rounds go on from the kicked plan, which may cost more;
-    :func:`_improve` keeps the best plan apart.
+    no round's search has), starting from ``best`` less those pairs, and the pair moves
+    put in what it left out (:func:`_pyvrp_round`). The rounds go on from the kicked plan,
+    which may cost more; :func:`_improve` keeps the best plan apart.
     """
     starts = _starts(model, best)
     pairs = [p for p in _pairs.pairs_of(data) if p.first in starts and p.second in starts]

@@ -27,7 +27,7 @@ import numpy as np
 if TYPE_CHECKING:
     import random
 
-    from rounds._ortools import IntArray, RoutingInput
+    from rounds._ortools import IntArray, RoutingInput, TaskSpec
 
 __all__ = [
     "Moves",
@@ -37,6 +37,7 @@ __all__ = [
     "insertions",
     "lateness",
     "pairs_of",
+    "preferred_window",
     "relocations",
     "ruin",
     "separate_owners",
@@ -75,12 +76,23 @@ def pairs_of(data: RoutingInput) -> list[Pair]:
     return pairs
 
 
+def preferred_window(task: TaskSpec) -> tuple[int, int]:
+    """The task's window narrowed to its preferred window where leaving that costs something.
+
+    Its opening is never after the window closes, and its close never before it opens.
+    """
+    early, late = task.earliest, task.latest
+    if task.soft_earliest is not None and task.early_cost:
+        early = min(max(early, task.soft_earliest), task.latest)
+    if task.soft_latest is not None and task.late_cost:
+        late = min(late, task.soft_latest)
+    return early, max(early, late)
+
+
 def _preferred_start(data: RoutingInput, task: int) -> int:
     """When the preferred window opens, or the first vehicle that may do ``task`` can be there."""
     spec = data.tasks[task]
-    start = spec.earliest
-    if spec.soft_earliest is not None and spec.early_cost:
-        start = max(start, spec.soft_earliest)
+    start = preferred_window(spec)[0]
     arrivals = [
         v.earliest_start + int(data.travel_min[v.mode][v.start_place, spec.place])
         for v in (data.vehicles[k] for k in spec.allowed_vehicles if k < len(data.vehicles))
@@ -119,16 +131,11 @@ def earliest_starts(data: RoutingInput) -> dict[int, int]:
 
 
 def _drawn(data: RoutingInput, task: int, rng: random.Random, latest: int | None = None) -> int:
-    """A minute drawn evenly within the task's preferred window (its window if none).
+    """A minute drawn evenly within the task's :func:`preferred_window`.
 
     ``latest`` caps the draw (a later pair's task must still fit) where the window allows.
     """
-    spec = data.tasks[task]
-    lo, hi = spec.earliest, spec.latest
-    if spec.soft_earliest is not None and spec.early_cost:
-        lo = max(lo, min(spec.soft_earliest, spec.latest))
-    if spec.soft_latest is not None and spec.late_cost:
-        hi = min(hi, spec.soft_latest)
+    lo, hi = preferred_window(data.tasks[task])
     if latest is not None:
         hi = min(hi, latest)
     return rng.randint(lo, max(lo, hi))

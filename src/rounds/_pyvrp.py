@@ -43,7 +43,7 @@ import numpy as np
 from rounds import _pairs
 
 if TYPE_CHECKING:
-    from rounds._ortools import RoutingInput, TaskSpec
+    from rounds._ortools import RoutingInput
 
 __all__ = [
     "MAX_MATRIX_ENTRIES",
@@ -58,16 +58,6 @@ __all__ = [
 #: would spend more time building matrices than the search gains.
 MAX_MATRIX_ENTRIES = 20_000_000
 _UNLIMITED = int(np.iinfo(np.int64).max)
-
-
-def _window(task: TaskSpec) -> tuple[int, int]:
-    """The hard window PyVRP gets: the preferred window where leaving it costs something."""
-    early, late = task.earliest, task.latest
-    if task.soft_earliest is not None and task.early_cost:
-        early = min(max(early, task.soft_earliest), task.latest)
-    if task.soft_latest is not None and task.late_cost:
-        late = min(late, task.soft_latest)
-    return early, max(early, late)
 
 
 _Profiles = tuple[list[int], list[tuple[int, frozenset[int], int]]]
@@ -228,7 +218,7 @@ def plain_routing(
     # tasks at one address can still differ in who may do them.
     place = np.array(depot_places + [t.place for t in data.tasks], dtype=np.int64)
     n_depots = len(depot_places)
-    windows = [_window(t) for t in data.tasks]
+    windows = [_pairs.preferred_window(t) for t in data.tasks]  # PyVRP's hard windows
     # Later than any window or shift closes: a route using such an arc breaks its windows.
     unreachable = 2 * _ortools._horizon(data) + 1
 
