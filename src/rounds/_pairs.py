@@ -436,9 +436,7 @@ def _with_pair(routes: _Routes, pair: Pair, sx_slot: _Slot, sy_slot: _Slot) -> l
 def _single_start(data: RoutingInput, task: int, arrival: int) -> int | None:
     """When ``task`` starts if its carer arrives at ``arrival``, or ``None`` if too late."""
     spec = data.tasks[task]
-    start = max(arrival, spec.earliest)
-    if spec.soft_earliest is not None and spec.early_cost:
-        start = max(start, min(spec.soft_earliest, spec.latest))
+    start = max(arrival, preferred_window(spec)[0])
     return start if start <= spec.latest else None
 
 
