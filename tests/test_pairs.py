@@ -120,6 +120,16 @@ def test_a_kick_takes_out_the_nearest_tasks_and_every_task_tied_to_them() -> Non
     assert _pairs.ruin(data, [[2], [3]], seed=0, size=1) == [[], []]
 
 
+def test_a_neighbourhood_is_nearest_first_ties_by_task_then_as_given() -> None:
+    # From place 2: itself (0), the double-up's place (25, tasks 0 and 1), place 3 (40).
+    data = double_up_input()
+    assert _pairs.nearest_first(data, 2, [3, 1, 0, 2], lambda t: t) == [2, 0, 1, 3]
+    # Pairs ordered by where their first task is; two pairs on one task keep their order.
+    pairs = [("b", 3), ("a", 0), ("c", 0)]
+    assert _pairs.nearest_first(data, 3, pairs, lambda p: p[1]) == [("b", 3), ("a", 0), ("c", 0)]
+    assert _pairs.nearest_first(data, 0, pairs, lambda p: p[1]) == [("a", 0), ("c", 0), ("b", 3)]
+
+
 def test_drawn_minutes_keep_the_pair_in_its_windows_and_its_lag() -> None:
     # A re-pin kick draws new minutes for pairs: a double-up starts together within its
     # preferred window (9:00-9:20), a gap keeps its lag, and the draws spread.

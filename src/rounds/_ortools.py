@@ -1522,10 +1522,9 @@ def _repin_kicked(
     pairs = [p for p in _pairs.pairs_of(data) if p.first in starts and p.second in starts]
     if not pairs:
         return None
-    travel = data.travel_min[0]
-    here = data.tasks[rng.choice(pairs).first].place
+    origin = rng.choice(pairs).first
     size = max(REPIN_KICK_LEAST_PAIRS, round(REPIN_KICK_SHARE * len(pairs)))
-    near = sorted(pairs, key=lambda p: (int(travel[here, data.tasks[p.first].place]), p.first))
+    near = _pairs.nearest_first(data, origin, pairs, lambda p: p.first)
     pins, moved = dict(starts), []
     for pair in near[:size]:
         minutes = _pairs.drawn_starts(data, pair, rng)

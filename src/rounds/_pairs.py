@@ -18,9 +18,9 @@ costs less (``rounds._ortools._move_pairs``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -190,10 +190,29 @@ def ruin(
     plan where no move of the search helps (iterated local search).
     """
     done = [t for route in routes for t in route]
+    return without(data, routes, nearest_first(data, seed, done, lambda t: t)[:size])
+
+
+_Item = TypeVar("_Item")
+
+
+def nearest_first(
+    data: RoutingInput, origin: int, items: Iterable[_Item], task: Callable[[_Item], int]
+) -> list[_Item]:
+    """``items`` nearest first to task ``origin``, each where its ``task`` is.
+
+    By travel minutes (the first travel mode) from the origin's place, ties by task index
+    and then in the order given: the neighbourhood of a kick (:func:`ruin`, and the pairs
+    a re-pin kick draws new minutes for).
+    """
     travel = data.travel_min[0]
-    here = data.tasks[seed].place
-    nearest = sorted(done, key=lambda t: (int(travel[here, data.tasks[t].place]), t))
-    return without(data, routes, nearest[:size])
+    here = data.tasks[origin].place
+
+    def key(item: _Item) -> tuple[int, int]:
+        t = task(item)
+        return int(travel[here, data.tasks[t].place]), t
+
+    return sorted(items, key=key)
 
 
 def tied(data: RoutingInput) -> list[tuple[int, int]]:
