@@ -50,6 +50,7 @@ import os
 import platform
 import re
 import shlex
+import statistics
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -989,6 +990,53 @@ def over_seeds(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+def compare(base: Sequence[Row], new: Sequence[Row]) -> str:
+    """Per family, a change's runs against a control's, paired by instance and seed.
+
+    Runs of one instance and seed in both ``base`` and ``new`` are paired (one control run
+    per instance and seed: the last read counts); a pair counts when
+    both plans are feasible (``infeasible`` counts the others). For each family: the pairs,
+    both mean gaps, the mean difference (new - base; below 0 the change is better), its
+    standard error (the spread of the paired differences over the square root of their
+    number), and how many pairs the change won and lost. A difference within about two
+    standard errors is noise: one seed does not give the same plan twice, and a control run
+    on another machine or day can be a point away on a family (docs/benchmarks.md,
+    twenty-fifth round), so the control is best run beside the change, on the same machine.
+    """
+    base_runs = {(r.instance, r.seed): r for r in base}
+    pairs = [(base_runs[(r.instance, r.seed)], r) for r in new if (r.instance, r.seed) in base_runs]
+    lines = [
+        "| family | pairs | infeasible | base gap % | new gap % | new - base | std. error | "
+        "won | lost | optima matched (base / new) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for family, rows in by_family([n for _, n in pairs]):
+        ids = {id(r) for r in rows}
+        mine = [(b, n) for b, n in pairs if id(n) in ids]
+        both = [(b, n) for b, n in mine if b.feasible and n.feasible]
+        diffs = [n.gap_pct - b.gap_pct for b, n in both]
+        proven = [(b, n) for b, n in mine if b.proven_optimal]
+        opt = (
+            f"{sum(b.optimum_matched for b, _ in proven)}/{len(proven)} / "
+            f"{sum(n.optimum_matched for _, n in proven)}/{len(proven)}"
+            if proven
+            else "-"
+        )
+        if diffs:
+            mean_diff = sum(diffs) / len(diffs)
+            spread = statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else math.nan
+            base_gap = sum(b.gap_pct for b, _ in both) / len(both)
+            new_gap = sum(n.gap_pct for _, n in both) / len(both)
+            figures = f"{base_gap:.2f} | {new_gap:.2f} | {mean_diff:+.2f} | {spread:.2f}"
+        else:
+            figures = "- | - | - | -"
+        lines.append(
+            f"| {family} | {len(both)} | {len(mine) - len(both)} | {figures} | "
+            f"{sum(d < 0 for d in diffs)} | {sum(d > 0 for d in diffs)} | {opt} |"
+        )
+    return "\n".join(lines)
+
+
 #: Published methods with a result per instance in ``results.csv``: (label, objective column,
 #: seconds column). Each ran once per instance on its authors' machine, with its own time.
 PUBLISHED_METHODS = (
@@ -1187,7 +1235,8 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``published`` (check the evaluator) or ``solve`` (run rounds)."""
+    """Command line: ``published`` (check the evaluator), ``solve`` (run rounds), ``report``
+    (tables of results CSVs) or ``compare`` (a change against a control)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.hhc_mankowska")
     parser.add_argument("--data", type=Path, default=DATA_DIR, help="the mankowska2014 folder")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -1199,6 +1248,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     report.add_argument(
         "--peers", action="store_true", help="also: published methods' mean gaps per family"
     )
+    paired = sub.add_parser(
+        "compare", help="a change's results CSVs against a control's, paired by instance and seed"
+    )
+    paired.add_argument("--base", type=Path, nargs="+", required=True, help="the control's CSVs")
+    paired.add_argument("--new", type=Path, nargs="+", required=True, help="the change's CSVs")
     solve = sub.add_parser("solve", help="solve instances with rounds and score them")
     solve.add_argument("--families", default="A,B,C", help="comma-separated, e.g. A,B,C")
     solve.add_argument(
@@ -1224,6 +1278,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--save-solutions", type=Path, default=None, help="folder for the solutions (JSON)"
     )
     args = parser.parse_args(argv)
+    if args.command == "compare":  # the CSVs hold all it needs
+        base = [row for path in args.base for row in read_rows(path)]
+        new = [row for path in args.new for row in read_rows(path)]
+        print(compare(base, new))
+        return 0
     if not args.data.is_dir():
         print(f"error: {args.data} is absent (../shared/data is not available)", file=sys.stderr)
         return 2

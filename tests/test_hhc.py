@@ -29,6 +29,7 @@ from benchmarks.hhc_mankowska import (  # noqa: E402
     Service,
     Solution,
     best_on_grid,
+    compare,
     earliest_schedule,
     evaluate,
     instance_path,
@@ -441,6 +442,52 @@ def test_over_seeds_reports_mean_best_and_worst_per_family() -> None:
     # Feasible runs: 4, 0, 10, 6, 2 (mean 4.4); best per instance 0, 6, 2; worst 4, 10, 2.
     # I1's optimum is matched by seed 1.
     assert lines[2] == "| D | 3 | 6 | 5 | 0,1 | 4.40 | 2.67 | 5.33 | 1/1 |"
+
+
+def _row(instance: str, family: str, seed: int, gap: float, **kw: Any) -> Row:
+    values: dict[str, Any] = dict.fromkeys((f.name for f in dataclasses.fields(Row)), 0)
+    values.update(instance=instance, paper_id=instance, family=family, seed=seed)
+    values.update(feasible=True, gap_pct=gap, proven_optimal=False, optimum_matched=False)
+    values.update(kw)
+    return Row(**values)
+
+
+def test_compare_pairs_runs_by_instance_and_seed_per_family(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = [
+        _row("D1", "D", 0, 2.0),
+        _row("D1", "D", 1, 4.0),
+        _row("D2", "D", 0, 1.0, proven_optimal=True, optimum_matched=False),
+        _row("E1", "E", 0, 3.0),
+        _row("E2", "E", 0, 5.0),
+        _row("E3", "E", 0, 1.0),  # no run of the change: not paired
+    ]
+    new = [
+        _row("D1", "D", 0, 1.0),  # -1
+        _row("D1", "D", 1, 1.0),  # -3
+        _row("D2", "D", 0, 0.0, proven_optimal=True, optimum_matched=True),  # -1
+        _row("E1", "E", 0, 4.0),  # +1
+        _row("E2", "E", 0, 9.0, feasible=False),  # infeasible: counted apart
+        _row("E9", "E", 0, 0.0),  # no control run: not paired
+    ]
+    lines = compare(base, new).splitlines()
+    # D: differences -1, -3, -1: mean -5/3, sample sd sqrt(4/3), std. error sqrt(4/9) = 0.67.
+    assert lines[2] == "| D | 3 | 0 | 2.33 | 0.67 | -1.67 | 0.67 | 3 | 0 | 0/1 / 1/1 |"
+    assert lines[3] == "| E | 1 | 1 | 3.00 | 4.00 | +1.00 | nan | 0 | 1 | - |"
+    # All: -1, -3, -1, +1: mean -1.
+    assert lines[4].startswith("| **all** | 4 | 1 | 2.50 | 1.50 | -1.00 | 0.82 | 3 | 1 |")
+    # The command line reads CSVs, and needs no instance data.
+    names = [f.name for f in dataclasses.fields(Row)]
+    for name, rows in (("base", base), ("new", new)):
+        with (tmp_path / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=names)
+            writer.writeheader()
+            writer.writerows(dataclasses.asdict(r) for r in rows)
+    argv = ["--data", str(tmp_path / "absent"), "compare"]
+    argv += ["--base", str(tmp_path / "base.csv"), "--new", str(tmp_path / "new.csv")]
+    assert main(argv) == 0
+    assert capsys.readouterr().out.splitlines() == lines
 
 
 @needs_data
