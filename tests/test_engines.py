@@ -430,8 +430,8 @@ def test_rounds_that_gain_nothing_kick_the_best_plan_and_return_the_best_seen(
     kicked: list[tuple[int, int]] = []
     real_kicked = _ortools._kicked
 
-    def kick(model: Any, data: Any, best: Any, rng: Any) -> Any:
-        plan = real_kicked(model, data, best, rng)
+    def kick(model: Any, data: Any, best: Any, rng: Any, size: int | None = None) -> Any:
+        plan = real_kicked(model, data, best, rng, size)
         kicked.append((best.ObjectiveValue(), plan.ObjectiveValue()))
         return plan
 
@@ -443,6 +443,38 @@ def test_rounds_that_gain_nothing_kick_the_best_plan_and_return_the_best_seen(
     assert kicked
     assert all(after > before for before, after in kicked)  # tasks were taken out
     assert best.ObjectiveValue() <= min(before for before, _ in kicked)
+    assert best.ObjectiveValue() <= solution.ObjectiveValue()
+    assert _tasks_done(model, best) == _tasks_done(model, solution)
+
+
+def test_a_phases_last_rounds_kick_small_when_a_kick_has_no_time_to_pay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With fewer than KICK_LEAST_ROUNDS shortest rounds left, a round that gains nothing is
+    # followed by a small kick (LATE_KICK_TASKS tasks out) the next round can repair, never a
+    # full one; what comes back is the best plan seen, every task in it.
+    monkeypatch.setenv(_ortools.WORKERS_ENV, "2")
+    monkeypatch.setattr(_ortools, "PINNED_ROUND_MIN_S", 0.2)
+    monkeypatch.setattr(_ortools, "KICK_LEAST_ROUNDS", 1000)  # never time for a full kick
+    data = paired_input(n_tasks=20)
+    model = _ortools._build(data)
+    solution = _solved(model)
+    sizes: list[int | None] = []
+    real_kicked = _ortools._kicked
+
+    def kick(model: Any, data: Any, best: Any, rng: Any, size: int | None = None) -> Any:
+        sizes.append(size)
+        return real_kicked(model, data, best, rng, size)
+
+    def no_repin_kick(*args: Any) -> Any:
+        raise AssertionError("no re-pin kick without time for it")
+
+    monkeypatch.setattr(_ortools, "_kicked", kick)
+    monkeypatch.setattr(_ortools, "_repin_kicked", no_repin_kick)
+    with _ortools._StopOnInterrupt(model.routing) as interrupt:
+        best = _ortools._improve(model, data, solution, time.perf_counter() + 3.0, interrupt, True)
+    assert sizes
+    assert all(size == _ortools.LATE_KICK_TASKS for size in sizes)
     assert best.ObjectiveValue() <= solution.ObjectiveValue()
     assert _tasks_done(model, best) == _tasks_done(model, solution)
 
@@ -465,9 +497,9 @@ def _re_pin_and_kick_events(
         events.append("re-pin")
         return search(self, end, seed)
 
-    def kick(model: Any, data: Any, best: Any, rng: Any) -> Any:
-        events.append("kick")
-        return real_kicked(model, data, best, rng)
+    def kick(model: Any, data: Any, best: Any, rng: Any, size: int | None = None) -> Any:
+        events.append("kick" if size is None else "late kick")  # a phase's last rounds
+        return real_kicked(model, data, best, rng, size)
 
     def repin_kick(*args: Any) -> Any:
         events.append("kick")

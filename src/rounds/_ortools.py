@@ -1265,7 +1265,9 @@ def _improve(
     :data:`REPIN_KICKS`), the others take a neighbourhood of tasks out (:func:`_kicked`).
     A re-pin round and a kick come in turn (a kick in every such round once every re-pin
     move of the plan has been tried, or without them); the best plan seen is kept apart
-    and returned.
+    and returned. In a phase's last rounds (fewer than :data:`KICK_LEAST_ROUNDS` shortest
+    rounds left, too few for a kick to pay), a round that gains nothing is followed by a
+    small kick of the best plan (:data:`LATE_KICK_TASKS` tasks out) the next round repairs.
     """
     routing = model.routing
     if pinned:
@@ -1289,7 +1291,14 @@ def _improve(
         if remaining < 0.05:
             break
         repin = False
-        if pinned and stalled >= KICK_AFTER_ROUNDS and remaining >= KICK_LEAST_ROUNDS * least:
+        kick_time = remaining >= KICK_LEAST_ROUNDS * least
+        if pinned and stalled >= KICK_AFTER_ROUNDS and not kick_time and remaining >= least:
+            # Too little time to recover from a kick: a small one the next round repairs.
+            kicked = _kicked(model, data, best, rng, LATE_KICK_TASKS)
+            if kicked is not None:
+                solution, stalled = kicked, 0
+            remaining = deadline - time.perf_counter()
+        if pinned and stalled >= KICK_AFTER_ROUNDS and kick_time:
             if REPIN_MOVES and (repins is None or repins.plan is not best):
                 repins = _Repins(model, data, best, rng)
             repin = repins is not None and not repins.exhausted() and not repinned
@@ -1472,9 +1481,14 @@ KICK_LEAST_ROUNDS = 3
 #: tasks tied to them.
 KICK_SHARE = 0.1
 KICK_LEAST_TASKS = 4
+#: Tasks a kick takes out in a phase's last rounds (fewer than :data:`KICK_LEAST_ROUNDS`
+#: shortest rounds left), with the tasks tied to them: small enough for one round to repair.
+LATE_KICK_TASKS = KICK_LEAST_TASKS
 
 
-def _kicked(model: _Model, data: RoutingInput, best: Any, rng: random.Random) -> Any:
+def _kicked(
+    model: _Model, data: RoutingInput, best: Any, rng: random.Random, size: int | None = None
+) -> Any:
     """``best`` with a neighbourhood of tasks taken out (:func:`rounds._pairs.ruin`), or ``None``.
 
     Rounds where neither PyVRP nor the pair moves nor local search gain anything leave a
@@ -1482,12 +1496,15 @@ def _kicked(model: _Model, data: RoutingInput, best: Any, rng: random.Random) ->
     nearest a random task, pairs whole, lets the next rounds put them back around new
     minutes (PyVRP routes the rest around the pairs left, the pair moves put the pairs in).
     The rounds go on from the kicked plan; :func:`_improve` keeps the best plan apart.
+    ``size`` tasks are taken out (with the tasks tied to them); by default
+    :data:`KICK_SHARE` of those done, at least :data:`KICK_LEAST_TASKS`.
     """
     routes = _task_routes(model, best)
     done = [t for route in routes for t in route]
     if not done:
         return None
-    size = max(KICK_LEAST_TASKS, round(KICK_SHARE * len(done)))
+    if size is None:
+        size = max(KICK_LEAST_TASKS, round(KICK_SHARE * len(done)))
     seed = rng.choice(done)
     kicked = _restore_tasks(model, _pairs.ruin(data, routes, seed, size))
     _log.debug("kick around task %d: %s -> %s", seed, best.ObjectiveValue(), _cost(kicked))
