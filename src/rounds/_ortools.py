@@ -1291,23 +1291,23 @@ def _improve(
         if remaining < 0.05:
             break
         repin = False
-        kick_time = remaining >= KICK_LEAST_ROUNDS * least
-        if pinned and stalled >= KICK_AFTER_ROUNDS and not kick_time and remaining >= least:
-            # Too little time to recover from a kick: a small one the next round repairs.
-            kicked = _kicked(model, data, best, rng, LATE_KICK_TASKS)
-            if kicked is not None:
-                solution, stalled = kicked, 0
-            remaining = deadline - time.perf_counter()
-        if pinned and stalled >= KICK_AFTER_ROUNDS and kick_time:
-            if REPIN_MOVES and (repins is None or repins.plan is not best):
-                repins = _Repins(model, data, best, rng)
-            repin = repins is not None and not repins.exhausted() and not repinned
-            if not repin:
-                kicks += 1
-                if REPIN_KICKS and kicks % 2 == 1:
-                    kicked = _repin_kicked(model, data, best, rng, least)
-                else:
-                    kicked = _kicked(model, data, best, rng)
+        if pinned and stalled >= KICK_AFTER_ROUNDS:
+            if remaining >= KICK_LEAST_ROUNDS * least:
+                if REPIN_MOVES and (repins is None or repins.plan is not best):
+                    repins = _Repins(model, data, best, rng)
+                repin = repins is not None and not repins.exhausted() and not repinned
+                if not repin:
+                    kicks += 1
+                    if REPIN_KICKS and kicks % 2 == 1:
+                        kicked = _repin_kicked(model, data, best, rng, least)
+                    else:
+                        kicked = _kicked(model, data, best, rng)
+                    if kicked is not None:
+                        solution, stalled = kicked, 0
+                    remaining = deadline - time.perf_counter()
+            elif remaining >= least:
+                # Too little time to recover from a kick: a small one the next round repairs.
+                kicked = _kicked(model, data, best, rng, LATE_KICK_TASKS)
                 if kicked is not None:
                     solution, stalled = kicked, 0
                 remaining = deadline - time.perf_counter()
