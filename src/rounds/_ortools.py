@@ -1292,6 +1292,7 @@ def _improve(
             break
         repin = False
         if pinned and stalled >= KICK_AFTER_ROUNDS:
+            kicked = None
             if remaining >= KICK_LEAST_ROUNDS * least:
                 if REPIN_MOVES and (repins is None or repins.plan is not best):
                     repins = _Repins(model, data, best, rng)
@@ -1302,15 +1303,12 @@ def _improve(
                         kicked = _repin_kicked(model, data, best, rng, least)
                     else:
                         kicked = _kicked(model, data, best, rng)
-                    if kicked is not None:
-                        solution, stalled = kicked, 0
-                    remaining = deadline - time.perf_counter()
             elif remaining >= least:
                 # Too little time to recover from a kick: a small one the next round repairs.
                 kicked = _kicked(model, data, best, rng, LATE_KICK_TASKS)
-                if kicked is not None:
-                    solution, stalled = kicked, 0
-                remaining = deadline - time.perf_counter()
+            if kicked is not None:
+                solution, stalled = kicked, 0
+            remaining = deadline - time.perf_counter()
         start_cost = solution.ObjectiveValue()
         length = remaining
         if in_rounds and remaining >= 2 * least:
