@@ -23,6 +23,7 @@ import pytest
 
 from rounds import Client, Package, Plan, Problem, ReasonCode, check, solve
 from rounds.io import load_plan, save_json
+from rounds.solve import _reserve_s
 
 from conftest import carer, loc, visit
 
@@ -130,6 +131,15 @@ def test_time_limit_is_honoured_within_ten_percent(limit: float) -> None:
 @pytest.mark.parametrize("limit", [10.0, 60.0])
 def test_long_time_limit_is_honoured_within_ten_percent(limit: float) -> None:
     assert_time_limit_honoured(limit)
+
+
+@pytest.mark.parametrize(
+    ("limit", "kept"), [(0.05, 0.0025), (1.0, 0.05), (10.0, 0.35), (60.0, 0.85)]
+)
+def test_the_search_has_all_but_a_small_reserve_of_the_limit(limit: float, kept: float) -> None:
+    # What follows the search (its overrun, the plan read back) needs well under a second.
+    assert _reserve_s(limit) == pytest.approx(kept)
+    assert _reserve_s(limit) <= 0.05 * limit
 
 
 def test_a_tiny_time_limit_still_gives_a_complete_valid_plan() -> None:
