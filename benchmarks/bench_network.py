@@ -2,9 +2,10 @@
 
 Run from the repository root (the machine is shared, so take the benchmark lock)::
 
-    flock /tmp/rounds-bench.lock .venv/bin/python benchmarks/bench_network.py
+    flock /tmp/rounds-bench.lock .venv/bin/python -m benchmarks.bench_network
 
-It reads ``../shared/data/osm`` and prints a Markdown table (pasted into ``docs/network.md``).
+It reads ``../shared/data/osm`` (or ``$ROUNDS_BENCH_DATA/osm``) and prints a Markdown table
+(pasted into ``docs/network.md``).
 Cached networks go to a fresh temporary directory, so "from XML" is a cold build every time.
 
 OpenStreetMap data © OpenStreetMap contributors (ODbL).
@@ -25,6 +26,7 @@ import networkx as nx
 import numpy as np
 import scipy
 
+from benchmarks.instances import DATA_DIR as SHARED_DATA
 from rounds.models import Location
 from rounds.network import (
     DRIVE,
@@ -38,8 +40,7 @@ from rounds.network import (
 )
 
 T = TypeVar("T")
-REPO = Path(__file__).resolve().parents[1]
-OSM = REPO.parent / "shared" / "data" / "osm"
+OSM = SHARED_DATA / "osm"
 
 
 @dataclass(frozen=True)

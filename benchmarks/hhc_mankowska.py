@@ -2,7 +2,7 @@
 
 The 70 instances of Mankowska, Meisel & Bierwirth (2014), *The home health care routing and
 scheduling problem with interdependent services*, live in ``../shared/data/hhc/mankowska2014``
-(see its README). This module
+(or ``$ROUNDS_BENCH_DATA/hhc/mankowska2014``; see its README). This module
 
 * reads an instance in either published format (Ceschia et al.'s JSON or Mankowska's text
   format, gzipped or not) into one :class:`Instance`;
@@ -63,6 +63,7 @@ import numpy as np
 import numpy.typing as npt
 
 import rounds
+from benchmarks.instances import DATA_DIR as SHARED_DATA
 from rounds import (
     Carer,
     Client,
@@ -78,7 +79,7 @@ from rounds import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-DATA_DIR = REPO.parent / "shared" / "data" / "hhc" / "mankowska2014"
+DATA_DIR = SHARED_DATA / "hhc" / "mankowska2014"
 RESULTS = Path(__file__).parent / "results"
 COMMAND = "python -m benchmarks.hhc_mankowska"
 
