@@ -78,7 +78,6 @@ from rounds import (
     Visit,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 DATA_DIR = SHARED_DATA / "hhc" / "mankowska2014"
 RESULTS = Path(__file__).parent / "results"
 COMMAND = "python -m benchmarks.hhc_mankowska"
